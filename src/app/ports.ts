@@ -1,0 +1,147 @@
+/**
+ * The ports the use-cases need. Adapters in storage/, graph/ and teams/ implement them;
+ * tests use the in-memory fakes in test/support/fakes.ts.
+ */
+import type { Resource } from '../catalog/types';
+import type { CardKind, Effect } from '../domain/effects';
+import type { AccessRequest } from '../domain/request';
+
+export interface Clock {
+  now(): Date;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage
+
+/** A card the bot posted for a request, so it can be re-rendered in place later. */
+export interface PostedCard {
+  recipientId: string; // Entra object id of the person the card was sent to
+  card: CardKind;
+  conversationId: string;
+  activityId: string;
+  serviceUrl: string;
+  postedAt: string;
+}
+
+export interface PendingEffect {
+  /** Unique within the request; effects run in ascending id order. */
+  id: string;
+  effect: Effect;
+}
+
+/** One read of a request's partition: the request, its posted cards and its unfinished effects. */
+export interface LoadedRequest {
+  request: AccessRequest;
+  /** ETag of the request row; a commit is refused (ConcurrencyError) if it changed since. */
+  etag: string;
+  cards: PostedCard[];
+  effects: PendingEffect[];
+}
+
+export interface CommitOptions {
+  /** Effects to add to the outbox, in order. */
+  effects?: Effect[];
+  /** Ids of outbox effects that are done (removed in the same transaction). */
+  completedEffectIds?: string[];
+  /** Cards to record (upserted by recipientId + card kind). */
+  cards?: PostedCard[];
+}
+
+export interface RequestStore {
+  /** Stores a new request with its first effects and cards; ConflictError if the id exists. */
+  create(request: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
+  /** Reads the whole partition of a request; undefined when there is no such request. */
+  get(requestId: string): Promise<LoadedRequest | undefined>;
+  /**
+   * Replaces the request with `next` (which must have version = loaded.request.version + 1) and applies
+   * the options, as one entity-group transaction guarded by `loaded.etag`.
+   * Throws ConcurrencyError when the request changed since `loaded` was read.
+   */
+  commit(loaded: LoadedRequest, next: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
+  /**
+   * Records cards and completes effects without changing the request row (no ETag guard: these
+   * rows belong to the effect runner, which runs one request's effects one at a time).
+   */
+  record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void>;
+  /** Ids of requests that may have unfinished effects (the outbox index), oldest first. */
+  listRequestsWithPendingEffects(limit: number): Promise<string[]>;
+  /** Drops a request from the outbox index if it has no unfinished effects left. */
+  releaseIfIdle(requestId: string): Promise<void>;
+  /** Requests of one requester, newest first. */
+  listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
+}
+
+/** What a conversation reference store keeps about a person or channel the bot has heard from. */
+export interface ConversationRecord {
+  /** Entra object id for people; the channel id for channels. */
+  key: string;
+  kind: 'user' | 'channel';
+  tenantId?: string;
+  locale?: string;
+  serviceUrl: string;
+  conversationId: string;
+  /** The Bot Framework ConversationReference, as JSON-safe data. */
+  reference: Record<string, unknown>;
+  updatedAt: string;
+}
+
+export interface ConversationStore {
+  upsert(record: ConversationRecord): Promise<void>;
+  get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory and provisioning (Microsoft Graph)
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  mail?: string;
+  department?: string;
+  jobTitle?: string;
+  companyName?: string;
+  userType: 'Member' | 'Guest';
+  accountEnabled: boolean;
+}
+
+export interface Directory {
+  /** undefined when the user does not exist (404). */
+  getUser(userId: string): Promise<DirectoryUser | undefined>;
+  /** undefined when the user has no manager (404). */
+  getManager(userId: string): Promise<DirectoryUser | undefined>;
+  /** Object ids of the users among the group's transitive members (nested groups expanded). */
+  listTransitiveMemberUserIds(groupId: string): Promise<string[]>;
+  /** The subset of `groupIds` the user is a transitive member of (Graph checkMemberGroups). */
+  checkMemberGroups(userId: string, groupIds: string[]): Promise<string[]>;
+}
+
+export type GrantOutcome =
+  | { status: 'delivered'; assignmentId?: string }
+  | { status: 'failed'; transient: boolean; error: string };
+
+export interface Provisioner {
+  /** Grants each resource to the user; one outcome per resource, in the same order. Never throws for a Graph error. */
+  grant(userId: string, resources: Resource[]): Promise<GrantOutcome[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teams
+
+export type SendOutcome =
+  | { status: 'sent'; card: PostedCard }
+  /** The bot cannot reach this person (never heard from them, blocked, uninstalled). */
+  | { status: 'unreachable'; reason: string };
+
+export interface Notifier {
+  /** Renders `card` for `recipientId` (in their locale) from the request and posts it as a new message. */
+  post(recipientId: string, card: CardKind, request: AccessRequest): Promise<SendOutcome>;
+  /** Re-renders a posted card from the request's current state and replaces it in place. */
+  update(posted: PostedCard, request: AccessRequest): Promise<void>;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -1,0 +1,25 @@
+/**
+ * Effects are written to the request's outbox in the same transaction as the state change
+ * that causes them, and run afterwards (at least once, idempotently).
+ */
+
+/** What a card posted to a person is about. Numbers are PRODUCT.md's notifications. */
+export const CARD_KINDS = [
+  'requestStatus', // the requester's live card: replaces the request form, follows the request
+  'approvalRequest', // #1 (#4 when re-rendered after the decision)
+  'requestDenied', // #5
+  'accessDelivered', // #6
+] as const;
+export type CardKind = (typeof CARD_KINDS)[number];
+
+export type Effect =
+  /** Resolve the approvers of the next stage and ask them (#1). */
+  | { kind: 'startStage' }
+  /** Post a card of `card` kind to `recipientId` (or update it if this person already has that card). */
+  | { kind: 'notify'; recipientId: string; card: CardKind }
+  /** Re-render every card posted for the request from current state (#4 and the requester's status card). */
+  | { kind: 'refreshCards' }
+  /** Grant every resource not yet delivered, through Microsoft Graph. */
+  | { kind: 'deliver' };
+
+export type EffectKind = Effect['kind'];

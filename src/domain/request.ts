@@ -1,0 +1,108 @@
+import type { Resource } from '../catalog/types';
+
+/** The states users see (CONTRACT §5). */
+export const REQUEST_STATES = [
+  'submitted',
+  'pendingApproval',
+  'approved',
+  'scheduled',
+  'delivering',
+  'delivered',
+  'partiallyDelivered',
+  'deliveryFailed',
+  'denied',
+  'expired',
+  'canceled',
+  'accessExpired',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+export type DecisionOutcome = 'approved' | 'denied';
+
+/** A person as the request remembers them at submit/decision time. */
+export interface PersonSnapshot {
+  id: string;
+  displayName: string;
+  mail?: string;
+  department?: string;
+  jobTitle?: string;
+}
+
+export interface Decision {
+  stageIndex: number;
+  outcome: DecisionOutcome;
+  by: PersonSnapshot;
+  at: string; // ISO instant
+  justification?: string;
+}
+
+/** One approval stage as it was put to its approvers. */
+export interface StageState {
+  index: number;
+  approverIds: string[];
+  /** True when the policy's approvers resolved to nobody (or only the requester) and fallbacks were used. */
+  usedFallback: boolean;
+  startedAt: string;
+  dueAt: string; // the stage times out at this instant
+  decision?: Decision;
+}
+
+export interface ResourceDelivery {
+  /** Stable key within the request: the index of the resource in the package, zero-padded ("00", "01", ...). */
+  key: string;
+  resource: Resource;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError?: string;
+  /** Graph id of the app-role assignment, kept for removal. */
+  assignmentId?: string;
+  updatedAt?: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  /** Increments with every transition; carried in card data so a card can say which version it showed. */
+  version: number;
+  state: RequestState;
+  catalogId: string;
+  packageId: string;
+  policyId: string;
+  /** Display name of the package when requested (the catalog may change later). */
+  packageName: string;
+  requester: PersonSnapshot;
+  justification?: string;
+  startDate?: string; // YYYY-MM-DD
+  endDate?: string; // YYYY-MM-DD
+  submittedAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  /** Stages asked so far, in order; the last one is the current stage while pendingApproval. */
+  stages: StageState[];
+  resources: ResourceDelivery[];
+}
+
+export const PENDING_STATES: readonly RequestState[] = ['submitted', 'pendingApproval'];
+export const FINAL_STATES: readonly RequestState[] = [
+  'delivered',
+  'partiallyDelivered',
+  'deliveryFailed',
+  'denied',
+  'expired',
+  'canceled',
+  'accessExpired',
+];
+
+export function currentStage(request: AccessRequest): StageState | undefined {
+  if (request.state !== 'pendingApproval') return undefined;
+  return request.stages[request.stages.length - 1];
+}
+
+/** The decision that ended the approval (the denial, or the last stage's approval), if any. */
+export function finalDecision(request: AccessRequest): Decision | undefined {
+  for (let i = request.stages.length - 1; i >= 0; i--) {
+    const decision = request.stages[i].decision;
+    if (decision) return decision;
+  }
+  return undefined;
+}
