@@ -1,0 +1,142 @@
+/**
+ * Runs the outbox: the effects each transition wrote beside it. Effects of one request run one at a
+ * time, in order; requests run in parallel. An effect that fails stays in the outbox and is retried by
+ * the next sweep, so a crash between a transition and its effects loses nothing.
+ */
+import { ConcurrencyError } from '../domain/errors';
+import type { Effect } from '../domain/effects';
+import { recordDelivery, startStage, undeliveredResources, type GrantResult } from '../domain/transitions';
+import { resolveStageApprovers } from './approvers';
+import type { AppContext } from './context';
+import type { LoadedRequest, PendingEffect } from './ports';
+import { stagePolicyOf } from './requestPolicy';
+
+/** How often one effect is re-tried within a run after losing an ETag race. */
+const MAX_CONFLICT_RETRIES = 5;
+
+type EffectHandler = (loaded: LoadedRequest, pending: PendingEffect) => Promise<void>;
+
+export class EffectRunner {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly rerun = new Set<string>();
+
+  constructor(private readonly ctx: AppContext) {}
+
+  /** Starts running a request's effects in the background (after the current invoke has been answered). */
+  kick(requestId: string): void {
+    if (this.running.has(requestId)) {
+      this.rerun.add(requestId);
+      return;
+    }
+    const run = this.runUntilIdle(requestId).finally(() => this.running.delete(requestId));
+    this.running.set(requestId, run);
+  }
+
+  /** Resolves when every run started so far (and the re-runs they caused) has finished. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  /** Finds requests with unfinished effects (after a crash, or effects that failed) and runs them. */
+  async sweep(limit = 200): Promise<number> {
+    const ids = await this.ctx.store.listRequestsWithPendingEffects(limit);
+    for (const id of ids) this.kick(id);
+    await this.idle();
+    return ids.length;
+  }
+
+  private async runUntilIdle(requestId: string): Promise<void> {
+    do {
+      this.rerun.delete(requestId);
+      try {
+        await this.runPending(requestId);
+        await this.ctx.store.releaseIfIdle(requestId);
+      } catch (err) {
+        this.ctx.logger.warn({ requestId, err: describe(err) }, 'effect failed; it stays in the outbox for the next sweep');
+        return;
+      }
+    } while (this.rerun.has(requestId));
+  }
+
+  private async runPending(requestId: string): Promise<void> {
+    let conflicts = 0;
+    for (;;) {
+      const loaded = await this.ctx.store.get(requestId);
+      const pending = loaded?.effects[0];
+      if (!loaded || !pending) return;
+      try {
+        await this.handlers[pending.effect.kind](loaded, pending);
+        conflicts = 0;
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError) || ++conflicts > MAX_CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  private readonly handlers: Record<Effect['kind'], EffectHandler> = {
+    startStage: (loaded, pending) => this.startStage(loaded, pending),
+    notify: (loaded, pending) => this.notify(loaded, pending),
+    refreshCards: (loaded, pending) => this.refreshCards(loaded, pending),
+    deliver: (loaded, pending) => this.deliver(loaded, pending),
+  };
+
+  private async startStage(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const { request } = loaded;
+    const { stage } = stagePolicyOf(this.ctx.catalog, request, request.stages.length);
+    const approvers = await resolveStageApprovers(this.ctx.directory, stage, request.requester.id, this.ctx.catalog.administrators);
+    if (approvers.approverIds.length === 0) {
+      this.ctx.logger.error({ requestId: request.id }, 'no approver resolves for this stage, not even an administrator; fix the catalog');
+    }
+    const { next, effects } = startStage(request, stage, approvers, this.ctx.clock.now());
+    await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id] });
+    this.ctx.logger.info({ requestId: request.id, stage: next.stages.length, approvers: approvers.approverIds.length }, 'approval stage started');
+  }
+
+  private async notify(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const effect = pending.effect as Extract<Effect, { kind: 'notify' }>;
+    const existing = loaded.cards.find((c) => c.recipientId === effect.recipientId && c.card === effect.card);
+    if (existing) {
+      // Already posted (a retry after a crash): bring it up to date instead of posting twice.
+      await this.ctx.notifier.update(existing, loaded.request);
+      await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+      return;
+    }
+    const outcome = await this.ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
+    const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card };
+    if (outcome.status === 'sent') {
+      await this.ctx.store.record(loaded.request.id, { cards: [outcome.card], completedEffectIds: [pending.id] });
+      this.ctx.logger.info(log, 'card sent');
+    } else {
+      await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+      this.ctx.logger.warn({ ...log, reason: outcome.reason }, 'recipient unreachable; card not sent');
+    }
+  }
+
+  private async refreshCards(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const failures = await Promise.allSettled(loaded.cards.map((card) => this.ctx.notifier.update(card, loaded.request)));
+    failures.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        const card = loaded.cards[i];
+        this.ctx.logger.warn({ requestId: loaded.request.id, recipientId: card.recipientId, err: describe(result.reason) }, 'card update failed');
+      }
+    });
+    await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  }
+
+  private async deliver(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const { request } = loaded;
+    const todo = undeliveredResources(request);
+    const outcomes = await this.ctx.provisioner.grant(request.requester.id, todo.map((r) => r.resource));
+    const results: GrantResult[] = todo.map((r, i) => ({ key: r.key, ...outcomes[i] }));
+    for (const result of results) {
+      this.ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: result.status === 'failed' ? result.error : undefined }, 'graph write');
+    }
+    const { next, effects } = recordDelivery(request, results, this.ctx.clock.now());
+    await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id] });
+    this.ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
+  }
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

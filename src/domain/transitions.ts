@@ -1,0 +1,197 @@
+/**
+ * The request state machine. Each function takes the current request and returns the next one
+ * with the effects the change causes; none does I/O, so they are tested exhaustively with plain data.
+ */
+import type { ApprovalStage, PackageEntry, Policy } from '../catalog/types';
+import type { Effect } from './effects';
+import { ConflictError, ExpiredError, ForbiddenError, ValidationError } from './errors';
+import { MAX_JUSTIFICATION_LENGTH, type ValidRequestFields } from './policy';
+import {
+  currentStage,
+  finalDecision,
+  type AccessRequest,
+  type DecisionOutcome,
+  type PersonSnapshot,
+  type RequestState,
+  type ResourceDelivery,
+} from './request';
+
+export interface Transition {
+  next: AccessRequest;
+  effects: Effect[];
+}
+
+const DAY_IN_MS = 86_400_000;
+
+function advance(request: AccessRequest, changes: Partial<AccessRequest>, now: Date): AccessRequest {
+  return { ...request, ...changes, version: request.version + 1, updatedAt: now.toISOString() };
+}
+
+export interface NewRequestInput {
+  id: string;
+  entry: PackageEntry;
+  policy: Policy;
+  requester: PersonSnapshot;
+  fields: ValidRequestFields;
+  now: Date;
+}
+
+/** A new request: waiting for its first approval stage, or approved at once when the policy needs no approval. */
+export function createRequest({ id, entry, policy, requester, fields, now }: NewRequestInput): Transition {
+  const at = now.toISOString();
+  const needsApproval = policy.approval.required && policy.approval.stages.length > 0;
+  const resources: ResourceDelivery[] = entry.accessPackage.resources.map((resource, i) => ({
+    key: String(i).padStart(2, '0'),
+    resource,
+    status: 'pending',
+    attempts: 0,
+  }));
+  const next: AccessRequest = {
+    id,
+    version: 1,
+    state: needsApproval ? 'submitted' : 'approved',
+    catalogId: entry.catalog.id,
+    packageId: entry.accessPackage.id,
+    policyId: policy.id,
+    packageName: entry.accessPackage.displayName,
+    requester,
+    ...fields,
+    submittedAt: at,
+    updatedAt: at,
+    stages: [],
+    resources,
+  };
+  return { next, effects: [needsApproval ? { kind: 'startStage' } : { kind: 'deliver' }] };
+}
+
+/** The next stage has been put to its approvers: each of them gets the approval card (#1). */
+export function startStage(
+  request: AccessRequest,
+  stagePolicy: ApprovalStage,
+  approvers: { approverIds: string[]; usedFallback: boolean },
+  now: Date,
+): Transition {
+  const waitingForFirstStage = request.state === 'submitted' && request.stages.length === 0;
+  const previous = request.stages[request.stages.length - 1];
+  const previousApproved = request.state === 'pendingApproval' && previous?.decision?.outcome === 'approved';
+  if (!waitingForFirstStage && !previousApproved) {
+    throw new ConflictError('error.notPending', { state: request.state });
+  }
+  const stage = {
+    index: request.stages.length,
+    approverIds: approvers.approverIds,
+    usedFallback: approvers.usedFallback,
+    startedAt: now.toISOString(),
+    dueAt: new Date(now.getTime() + stagePolicy.timeoutDays * DAY_IN_MS).toISOString(),
+  };
+  const next = advance(request, { state: 'pendingApproval', stages: [...request.stages, stage] }, now);
+  const effects: Effect[] = [
+    ...approvers.approverIds.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
+    { kind: 'refreshCards' },
+  ];
+  return { next, effects };
+}
+
+/**
+ * Authorization and freshness checks for a decision, without the decider's details:
+ * run before any further I/O so forged clicks cost nothing.
+ */
+export function assertCanDecide(request: AccessRequest, actorId: string, now: Date): void {
+  const stage = currentStage(request);
+  if (!stage || stage.decision) {
+    if (request.state === 'expired') throw new ExpiredError('error.requestExpired');
+    const last = finalDecision(request);
+    if (last) throw new ConflictError('error.alreadyDecided', { name: last.by.displayName, outcome: last.outcome });
+    throw new ConflictError('error.notPending', { state: request.state });
+  }
+  if (actorId === request.requester.id) throw new ForbiddenError('error.selfApproval');
+  if (!stage.approverIds.includes(actorId)) throw new ForbiddenError('error.notApprover');
+  if (now.getTime() >= Date.parse(stage.dueAt)) throw new ExpiredError('error.requestExpired');
+}
+
+export interface DecisionInput {
+  actor: PersonSnapshot;
+  outcome: DecisionOutcome;
+  justification?: string;
+  now: Date;
+}
+
+/** First decision of the current stage: closes the stage for every approver (#4). */
+export function decide(
+  request: AccessRequest,
+  stagePolicy: ApprovalStage,
+  stageCount: number,
+  { actor, outcome, justification, now }: DecisionInput,
+): Transition {
+  assertCanDecide(request, actor.id, now);
+  const text = justification?.trim() || undefined;
+  if (stagePolicy.approverJustificationRequired && !text) throw new ValidationError('error.approverJustificationRequired');
+  if (text && text.length > MAX_JUSTIFICATION_LENGTH) {
+    throw new ValidationError('error.justificationTooLong', { max: MAX_JUSTIFICATION_LENGTH });
+  }
+  const at = now.toISOString();
+  const stages = request.stages.map((s, i) =>
+    i === request.stages.length - 1 ? { ...s, decision: { stageIndex: i, outcome, by: actor, at, justification: text } } : s,
+  );
+  if (outcome === 'denied') {
+    const next = advance(request, { state: 'denied', stages, completedAt: at }, now);
+    return {
+      next,
+      effects: [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: request.requester.id, card: 'requestDenied' }],
+    };
+  }
+  if (stages.length < stageCount) {
+    return { next: advance(request, { stages }, now), effects: [{ kind: 'refreshCards' }, { kind: 'startStage' }] };
+  }
+  return {
+    next: advance(request, { state: 'approved', stages }, now),
+    effects: [{ kind: 'refreshCards' }, { kind: 'deliver' }],
+  };
+}
+
+export type GrantResult =
+  | { key: string; status: 'delivered'; assignmentId?: string }
+  | { key: string; status: 'failed'; transient: boolean; error: string };
+
+export const MAX_DELIVERY_ATTEMPTS = 5;
+
+/**
+ * Records the outcome of one delivery attempt. Transient failures are retried (the request stays
+ * `delivering` with another deliver effect) until MAX_DELIVERY_ATTEMPTS; then the request ends
+ * delivered, partiallyDelivered or deliveryFailed.
+ */
+export function recordDelivery(request: AccessRequest, results: GrantResult[], now: Date): Transition {
+  if (request.state !== 'approved' && request.state !== 'delivering') {
+    throw new ConflictError('error.notPending', { state: request.state });
+  }
+  const at = now.toISOString();
+  const byKey = new Map(results.map((r) => [r.key, r]));
+  const resources = request.resources.map((r): ResourceDelivery => {
+    const result = byKey.get(r.key);
+    if (!result || r.status === 'delivered') return r;
+    const attempts = r.attempts + 1;
+    if (result.status === 'delivered') {
+      return { ...r, status: 'delivered', attempts, assignmentId: result.assignmentId ?? r.assignmentId, lastError: undefined, updatedAt: at };
+    }
+    const retry = result.transient && attempts < MAX_DELIVERY_ATTEMPTS;
+    return { ...r, status: retry ? 'pending' : 'failed', attempts, lastError: result.error, updatedAt: at };
+  });
+
+  if (resources.some((r) => r.status === 'pending')) {
+    return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver' }] };
+  }
+  const delivered = resources.filter((r) => r.status === 'delivered').length;
+  if (delivered === resources.length) {
+    return {
+      next: advance(request, { state: 'delivered', resources, completedAt: at }, now),
+      effects: [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' }],
+    };
+  }
+  const state: RequestState = delivered > 0 ? 'partiallyDelivered' : 'deliveryFailed';
+  return { next: advance(request, { state, resources, completedAt: at }, now), effects: [{ kind: 'refreshCards' }] };
+}
+
+/** Resources still to grant. */
+export function undeliveredResources(request: AccessRequest): ResourceDelivery[] {
+  return request.resources.filter((r) => r.status === 'pending');
+}

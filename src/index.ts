@@ -1,0 +1,172 @@
+/**
+ * Composition root: reads the configuration, starts what local mode embeds (Azurite, the Graph
+ * emulator), builds every adapter and use-case, and serves HTTP. Nothing else wires modules together.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AppContext } from './app/context';
+import { EffectRunner, describe } from './app/effectRunner';
+import type { Clock, Logger } from './app/ports';
+import { CatalogError, loadCatalog } from './catalog/loader';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig, type Config } from './config';
+import { GraphDirectory } from './graph/directory';
+import { createGraphClient } from './graph/graphClient';
+import { GraphProvisioner } from './graph/provisioner';
+import { startAzurite } from './local/azurite';
+import { GraphSeedError, startGraphEmulator } from './local/graphEmulator';
+import { createLogger } from './logger';
+import { createServer } from './server';
+import { TableConversationStore } from './storage/conversationStore';
+import { TableRequestStore } from './storage/requestStore';
+import { createTables, TablesConfigError, type TablesConnection } from './storage/tables';
+import { createAdapter } from './teams/adapter';
+import { createBotApplication } from './teams/application';
+import { TeamsBot } from './teams/bot';
+import { ConversationRecorder } from './teams/conversationRecorder';
+import { TeamsNotifier } from './teams/notifier';
+
+export interface StartOptions {
+  clock?: Clock;
+  /** How often unfinished outbox effects are looked for (default 30 s). */
+  sweepIntervalInMs?: number;
+}
+
+export interface RunningApp {
+  /** e.g. http://127.0.0.1:3978 */
+  url: string;
+  effects: EffectRunner;
+  stop(): Promise<void>;
+}
+
+type Stopper = () => Promise<void>;
+
+/** Starts the bot. Throws ConfigError/CatalogError/TablesConfigError/GraphSeedError for a bad setup. */
+export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
+  const stoppers: Stopper[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch((err) => logger.warn({ err: describe(err) }, 'stop step failed'));
+  };
+  try {
+    return await start(config, logger, options, stoppers, stopAll);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function start(config: Config, logger: Logger, options: StartOptions, stoppers: Stopper[], stopAll: Stopper): Promise<RunningApp> {
+  const clock = options.clock ?? systemClock;
+  const catalog = await loadCatalog(resolve(config.catalogFile));
+
+  let bot: TeamsBot | undefined;
+  let notReady: string | undefined = 'storage and Microsoft Graph are starting';
+  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => bot });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => done());
+  });
+  stoppers.push(() => new Promise<void>((done) => server.close(() => done())));
+  const address = server.address();
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+
+  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, stoppers), startGraph(config, stoppers)]);
+  const tables = createTables({ ...tablesConnection, prefix: config.tablesPrefix });
+  await tables.ensureTables();
+
+  const graphClient = createGraphClient({
+    baseUrl: graphBaseUrl,
+    credential: config.graphAuthenticated ? new DefaultAzureCredential() : undefined,
+  });
+  const conversations = new TableConversationStore({ tables });
+  const adapter = createAdapter(config.bot);
+  const botAppId = config.bot?.appId ?? '';
+  const app: AppContext = {
+    catalog,
+    store: new TableRequestStore({ tables }),
+    directory: new GraphDirectory(graphClient),
+    provisioner: new GraphProvisioner(graphClient),
+    notifier: new TeamsNotifier({ adapter, botAppId, conversations, catalog, clock }),
+    clock,
+    logger,
+    newRequestId: randomUUID,
+  };
+  const effects = new EffectRunner(app);
+  const application = createBotApplication({
+    adapter,
+    botAppId,
+    tenantId: config.tenantId,
+    app,
+    effects,
+    recorder: new ConversationRecorder(conversations, clock),
+  });
+  bot = new TeamsBot(adapter, application, logger);
+  stoppers.push(() => effects.idle());
+
+  const sweep = () => effects.sweep().catch((err) => logger.warn({ err: describe(err) }, 'outbox sweep failed'));
+  void sweep();
+  const timer = setInterval(sweep, options.sweepIntervalInMs ?? 30_000);
+  timer.unref();
+  stoppers.push(async () => clearInterval(timer));
+
+  notReady = undefined;
+  logger.info({ url, localMode: config.localMode, packages: catalog.allPackages().length }, 'bot ready');
+  return { url, effects, stop: stopAll };
+}
+
+async function startStorage(config: Config, stoppers: Stopper[]): Promise<TablesConnection> {
+  switch (config.tables.kind) {
+    case 'connectionString':
+      return { connectionString: config.tables.connectionString };
+    case 'endpoint':
+      return { endpoint: config.tables.endpoint, credential: new DefaultAzureCredential() };
+    case 'embedded': {
+      const azurite = await startAzurite({ location: resolve(config.tables.dataDir, 'azurite') });
+      stoppers.push(() => azurite.stop());
+      return { connectionString: azurite.connectionString };
+    }
+  }
+}
+
+async function startGraph(config: Config, stoppers: Stopper[]): Promise<string> {
+  if (config.graphBaseUrl) return config.graphBaseUrl;
+  const emulator = await startGraphEmulator({ seedFile: resolve(config.directorySeedFile) });
+  stoppers.push(() => emulator.close());
+  return emulator.url;
+}
+
+const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError];
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(`Configuration error: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  let running: RunningApp;
+  try {
+    running = await startApp(config, logger);
+  } catch (err) {
+    const setupError = SETUP_ERRORS.some((type) => err instanceof type);
+    console.error(setupError ? `Start-up error: ${(err as Error).message}` : `Start-up failed: ${describe(err)}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) void main();

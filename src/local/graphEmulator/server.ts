@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphEmulatorCore, errorResponse, type WriteRecord } from './emulator';
+import { GraphHttpError } from './errors';
+import type { FaultSpec } from './faults';
+import type { EmulatorResponse } from './router';
+import { loadGraphSeed, parseGraphSeed, type GraphSeed, type GraphSeedInput } from './seed';
+import { DirectoryStore } from './store';
+
+const VERSION = 'v1.0';
+/** Graph refuses bodies above 4 MB. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface GraphEmulatorOptions {
+  /** The tenant, as an object (validated like a seed file) ... */
+  seed?: GraphSeedInput | GraphSeed;
+  /** ... or the path of a seed file such as `directory.sample.json`. */
+  seedFile?: string;
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** When set, every request must carry `Authorization: Bearer <requireToken>` (else 401, as Graph). */
+  requireToken?: string;
+  /** Cap on one page of a collection, to exercise `@odata.nextLink` (default 999). */
+  maxPageSize?: number;
+  /** Time source for `createdDateTime` and the write log. */
+  now?: () => Date;
+}
+
+export interface GraphEmulator {
+  /** e.g. `http://127.0.0.1:PORT/v1.0`: use as GRAPH_BASE_URL. */
+  url: string;
+  close(): Promise<void>;
+  /** State-changing requests received so far, oldest first. */
+  writes(): WriteRecord[];
+  /** Answers the next matching request(s) with this failure instead. */
+  failNext(fault: FaultSpec): void;
+  clearFaults(): void;
+  /** The in-memory tenant, for assertions. */
+  store: DirectoryStore;
+}
+
+/** Starts a real HTTP server answering the Microsoft Graph v1.0 calls the bot makes. */
+export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
+  if ((options.seed === undefined) === (options.seedFile === undefined)) {
+    throw new Error('startGraphEmulator needs exactly one of seed or seedFile');
+  }
+  const seed = options.seedFile !== undefined ? await loadGraphSeed(options.seedFile) : parseGraphSeed(options.seed, 'seed');
+  const now = options.now ?? (() => new Date());
+  const core = new GraphEmulatorCore(new DirectoryStore(seed, now()), VERSION, { maxPageSize: options.maxPageSize });
+  const host = options.host ?? '127.0.0.1';
+  let baseUrl = '';
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      console.error('graph emulator: unexpected failure', err);
+      if (!res.headersSent) send(res, errorResponse(new GraphHttpError(500, 'generalException', 'Unexpected emulator failure.')));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const prefix = `/${VERSION}`;
+    const method = (req.method ?? 'GET').toUpperCase();
+    let response: EmulatorResponse;
+    try {
+      if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
+        throw new GraphHttpError(400, 'BadRequest', `Invalid version: '${url.pathname.split('/')[1] ?? ''}'.`);
+      }
+      checkToken(req, options.requireToken);
+      const body = await readJsonBody(req);
+      response = core.dispatch({
+        method,
+        path: url.pathname.slice(prefix.length) || '/',
+        query: url.searchParams,
+        body,
+        baseUrl,
+        now: now(),
+      });
+    } catch (err) {
+      if (!(err instanceof GraphHttpError)) throw err;
+      response = errorResponse(err);
+    }
+    send(res, response, req.headers['client-request-id']);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/${VERSION}`;
+
+  return {
+    url: baseUrl,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+    writes: () => core.writes(),
+    failNext: (fault) => core.failNext(fault),
+    clearFaults: () => core.clearFaults(),
+    store: core.store,
+  };
+}
+
+function checkToken(req: IncomingMessage, required: string | undefined): void {
+  if (required === undefined) return;
+  const header = req.headers.authorization;
+  if (!header) throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  if (header !== `Bearer ${required}`) {
+    throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+  }
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new GraphHttpError(413, 'Request_EntityTooLarge', 'The request body is too large.');
+    chunks.push(buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GraphHttpError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
+  }
+}
+
+function send(res: ServerResponse, response: EmulatorResponse, clientRequestId?: string | string[]): void {
+  const headers: Record<string, string> = {
+    'request-id': randomUUID(),
+    'client-request-id': typeof clientRequestId === 'string' ? clientRequestId : randomUUID(),
+    ...(response.headers ?? {}),
+  };
+  if (response.body === undefined) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  const payload = JSON.stringify(response.body);
+  res
+    .writeHead(response.status, {
+      ...headers,
+      'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+      'Content-Length': Buffer.byteLength(payload),
+    })
+    .end(payload);
+}

@@ -1,0 +1,66 @@
+/**
+ * ConversationStore on Azure Table Storage: PartitionKey = kind (`user`/`channel`), RowKey = the person's
+ * object id or the channel id (escaped with encodeKey; ':' and '@' of channel ids are allowed as they are).
+ */
+import type { TableClient } from '@azure/data-tables';
+import type { ConversationRecord, ConversationStore } from '../app/ports';
+import {
+  decodeKey,
+  encodeKey,
+  jsonColumns,
+  optionalStringColumn,
+  readJsonColumns,
+  restStatus,
+  stringColumn,
+  type Tables,
+} from './tables';
+
+export interface TableConversationStoreOptions {
+  tables: Tables;
+}
+
+export class TableConversationStore implements ConversationStore {
+  private readonly table: TableClient;
+
+  constructor(options: TableConversationStoreOptions) {
+    this.table = options.tables.client('conversations');
+  }
+
+  async upsert(record: ConversationRecord): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: record.kind,
+        rowKey: encodeKey(record.key),
+        ...(record.tenantId !== undefined && { tenantId: record.tenantId }),
+        ...(record.locale !== undefined && { locale: record.locale }),
+        serviceUrl: record.serviceUrl,
+        conversationId: record.conversationId,
+        updatedAt: record.updatedAt,
+        ...jsonColumns('reference', record.reference),
+      },
+      'Replace',
+    );
+  }
+
+  async get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined> {
+    let row: Record<string, unknown>;
+    try {
+      row = await this.table.getEntity<Record<string, unknown>>(kind, encodeKey(key));
+    } catch (error) {
+      if (restStatus(error) === 404) return undefined;
+      throw error;
+    }
+    const tenantId = optionalStringColumn(row, 'tenantId');
+    const locale = optionalStringColumn(row, 'locale');
+    return {
+      key: decodeKey(stringColumn(row, 'rowKey')),
+      kind,
+      ...(tenantId !== undefined && { tenantId }),
+      ...(locale !== undefined && { locale }),
+      serviceUrl: stringColumn(row, 'serviceUrl'),
+      conversationId: stringColumn(row, 'conversationId'),
+      reference: readJsonColumns(row, 'reference') as Record<string, unknown>,
+      updatedAt: stringColumn(row, 'updatedAt'),
+    };
+  }
+}

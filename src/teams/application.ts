@@ -1,0 +1,102 @@
+/**
+ * The Teams bot: every route in one readable list. Handlers live in commands.ts and cardActions.ts;
+ * this file only says which activity goes where, and guarantees every invoke gets an answer.
+ */
+import { ActivityTypes, type TurnContext } from 'botbuilder';
+import { Application, type TeamsAdapter, type TurnState } from '@microsoft/teams-ai';
+import type { AppContext } from '../app/context';
+import type { EffectRunner } from '../app/effectRunner';
+import { describe } from '../app/effectRunner';
+import { ForbiddenError, ValidationError } from '../domain/errors';
+import { isPersonal, tenantOf } from './activity';
+import { decisionAction, submitRequestAction, type CardActionDeps } from './cardActions';
+import { showHelp, showPersonalOnly, showRequestForm } from './commands';
+import type { ConversationRecorder } from './conversationRecorder';
+import { localeOf } from './i18n';
+import { sendError, sendFailure } from './invokeResponses';
+import { VERBS } from './verbs';
+
+export interface BotApplicationOptions {
+  adapter: TeamsAdapter;
+  botAppId?: string;
+  /** When set, activities from any other tenant are refused. */
+  tenantId?: string;
+  app: AppContext;
+  effects: EffectRunner;
+  recorder: ConversationRecorder;
+}
+
+const CARD_ACTION_INVOKE = 'adaptiveCard/action';
+
+type CardActionHandler = (deps: CardActionDeps, context: TurnContext, data: unknown) => Promise<void>;
+
+export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
+  const { app: ctx, recorder } = options;
+  const deps: CardActionDeps = { app: ctx, effects: options.effects };
+  const bot = new Application<TurnState>({
+    adapter: options.adapter,
+    botAppId: options.botAppId,
+    removeRecipientMention: true,
+    startTypingTimer: false,
+    longRunningMessages: false,
+  });
+
+  /** Runs a card action and turns whatever it throws into an invoke answer (never a 500). */
+  const cardAction = (handler: CardActionHandler) => async (context: TurnContext, _state: TurnState, data: unknown) => {
+    try {
+      await handler(deps, context, data);
+    } catch (err) {
+      const expected = await sendFailure(context, err, localeOf(context.activity.locale));
+      const log = { verb: (context.activity.value as { action?: { verb?: unknown } })?.action?.verb, userId: context.activity.from?.aadObjectId, err: describe(err) };
+      if (expected) ctx.logger.info(log, 'card action refused');
+      else ctx.logger.error(log, 'card action failed');
+    }
+    return '';
+  };
+
+  bot.turn('beforeTurn', async (context) => {
+    const { activity } = context;
+    if (options.tenantId && tenantOf(activity) !== options.tenantId) {
+      ctx.logger.warn({ tenantId: tenantOf(activity), type: activity.type }, 'activity from another tenant refused');
+      if (activity.type === ActivityTypes.Invoke) await sendError(context, new ForbiddenError('error.wrongTenant'), localeOf(activity.locale));
+      return false;
+    }
+    await recorder.record(activity);
+    return true;
+  });
+
+  // Card actions (Universal Actions, Action.Execute)
+  bot.adaptiveCards.actionExecute(VERBS.submitRequest, cardAction(submitRequestAction));
+  bot.adaptiveCards.actionExecute(VERBS.approve, cardAction(decisionAction('approved')));
+  bot.adaptiveCards.actionExecute(VERBS.deny, cardAction(decisionAction('denied')));
+  // Any other invoke (unknown verb, Action.Submit, other invoke names) gets a 400 with a sentence.
+  bot.addRoute(
+    async (context) => context.activity.type === ActivityTypes.Invoke,
+    async (context) => {
+      ctx.logger.info({ name: context.activity.name }, 'unsupported invoke refused');
+      if (context.activity.name === CARD_ACTION_INVOKE) {
+        await sendError(context, new ValidationError('error.badAction'), localeOf(context.activity.locale));
+      } else {
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 400 } });
+      }
+    },
+    true,
+  );
+
+  // Personal-chat commands
+  bot.message(/^\s*request\s*$/i, async (context) => (isPersonal(context.activity) ? showRequestForm(ctx, context) : showPersonalOnly(context)));
+  bot.message(/^\s*help\s*$/i, async (context) => showHelp(context));
+  bot.activity(ActivityTypes.Message, async (context) => showHelp(context));
+
+  // Installed in a personal scope: say hello with the help card.
+  bot.activity(ActivityTypes.InstallationUpdate, async (context) => {
+    if (context.activity.action === 'add' && isPersonal(context.activity)) await showHelp(context);
+  });
+  bot.conversationUpdate('membersAdded', async (context) => {
+    const botId = context.activity.recipient?.id;
+    const botAdded = context.activity.membersAdded?.some((m) => m.id === botId);
+    if (botAdded && isPersonal(context.activity)) await showHelp(context);
+  });
+
+  return bot;
+}

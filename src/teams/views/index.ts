@@ -1,0 +1,6 @@
+export { cardAttachment, TEMPLATE_NAMES, type AdaptiveCard, type CardAttachment, type TemplateName } from './render';
+export { renderRequestForm, type RequestFormModel, type RequestablePackage } from './requestForm';
+export { renderHelp, COMMANDS, type Command } from './help';
+export { renderRequestCard } from './requestCard';
+export type { CardViewer, RequestCardOptions } from './requestParts';
+export type { Locale } from '../i18n';

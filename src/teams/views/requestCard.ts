@@ -1,0 +1,28 @@
+import type { AccessRequest } from '../../domain/request';
+import type { CardKind } from '../../domain/effects';
+import { renderAccessDelivered } from './accessDelivered';
+import { renderApprovalRequest } from './approvalRequest';
+import type { AdaptiveCard } from './render';
+import type { CardViewer, RequestCardOptions } from './requestParts';
+import { renderRequestDenied } from './requestDenied';
+import { renderRequestStatus } from './requestStatus';
+
+const RENDERERS: Record<
+  CardKind,
+  (request: AccessRequest, viewer: CardViewer, options: RequestCardOptions) => AdaptiveCard
+> = {
+  requestStatus: renderRequestStatus,
+  approvalRequest: renderApprovalRequest,
+  requestDenied: renderRequestDenied,
+  accessDelivered: renderAccessDelivered,
+};
+
+/** The card of `kind` about `request` as `viewer` should see it now: a pure function of stored state. */
+export function renderRequestCard(
+  kind: CardKind,
+  request: AccessRequest,
+  viewer: CardViewer,
+  options: RequestCardOptions,
+): AdaptiveCard {
+  return RENDERERS[kind](request, viewer, options);
+}

@@ -1,0 +1,140 @@
+/** Pieces shared by the cards about one request: facts, state and decision wording, resource rows. */
+import type { Resource } from '../../catalog/types';
+import type { AccessRequest, Decision, RequestState, ResourceDelivery, DeliveryStatus } from '../../domain/request';
+import { formatDate, formatDateTime, stateText, t, type Locale } from '../i18n';
+
+export interface CardViewer {
+  id: string;
+  locale: Locale;
+}
+
+export interface RequestCardOptions {
+  now: Date;
+  /** How many approval stages the request's policy has (for "stage 1 of N"). */
+  stageCount: number;
+  /** Whether the current stage requires approvers to justify their decision. */
+  approverJustificationRequired: boolean;
+  /** IANA zone for times on the card; the recipient's zone is usually unknown, so UTC by default. */
+  timeZone?: string;
+}
+
+/** Locale and zone: everything a view needs to turn stored values into words. */
+export interface TextContext {
+  locale: Locale;
+  timeZone: string;
+}
+
+export function textContext(viewer: CardViewer, options: RequestCardOptions): TextContext {
+  return { locale: viewer.locale, timeZone: options.timeZone ?? 'UTC' };
+}
+
+/** Adaptive Card TextBlock / TextRun colours. */
+export type TextColor = 'default' | 'accent' | 'good' | 'warning' | 'attention';
+
+const STATE_COLORS: Record<RequestState, TextColor> = {
+  submitted: 'accent',
+  pendingApproval: 'accent',
+  approved: 'accent',
+  scheduled: 'accent',
+  delivering: 'accent',
+  delivered: 'good',
+  partiallyDelivered: 'warning',
+  deliveryFailed: 'attention',
+  denied: 'attention',
+  expired: 'warning',
+  canceled: 'default',
+  accessExpired: 'default',
+};
+
+const DELIVERY_COLORS: Record<DeliveryStatus, TextColor> = {
+  pending: 'default',
+  delivered: 'good',
+  failed: 'attention',
+};
+
+export type Fact = { label: string; value: string };
+
+export function stateBadge(state: RequestState, locale: Locale): { stateText: string; stateColor: TextColor } {
+  return { stateText: stateText(locale, state), stateColor: STATE_COLORS[state] };
+}
+
+/** "Approved by X on DATE" and the decider's justification as a separate run (it is user text, not markdown). */
+export function decisionLine(decision: Decision, text: TextContext) {
+  const words = {
+    name: decision.by.displayName,
+    date: formatDateTime(decision.at, text.locale, text.timeZone),
+  };
+  const justification = decision.justification?.trim() ?? '';
+  return {
+    outcome: t(text.locale, decision.outcome === 'approved' ? 'decision.approved' : 'decision.denied', words),
+    outcomeColor: (decision.outcome === 'approved' ? 'good' : 'attention') satisfies TextColor,
+    showDecisionJustification: justification.length > 0,
+    decisionJustification: t(text.locale, 'decision.justificationSuffix', { justification }),
+  };
+}
+
+export function fact(label: string, value: string): Fact {
+  return { label, value };
+}
+
+export function submittedFact(request: AccessRequest, text: TextContext): Fact {
+  return fact(t(text.locale, 'fact.submitted'), formatDateTime(request.submittedAt, text.locale, text.timeZone));
+}
+
+/** Requested start and end dates, only those the requester chose. */
+export function requestedDateFacts(request: AccessRequest, locale: Locale): Fact[] {
+  const facts: Fact[] = [];
+  if (request.startDate) facts.push(fact(t(locale, 'fact.startDate'), formatDate(request.startDate, locale)));
+  if (request.endDate) facts.push(fact(t(locale, 'fact.endDate'), formatDate(request.endDate, locale)));
+  return facts;
+}
+
+export function justificationSection(justification: string | undefined, locale: Locale) {
+  const trimmed = justification?.trim() ?? '';
+  return {
+    justificationLabel: t(locale, 'common.justification'),
+    justification: trimmed,
+    showJustification: trimmed.length > 0,
+  };
+}
+
+export function resourceLabel(resource: Resource, locale: Locale): string {
+  if (resource.type === 'group') {
+    return t(locale, 'resource.group', { groupId: resource.groupId, role: t(locale, `resource.role.${resource.role}`) });
+  }
+  return t(locale, 'resource.appRole', {
+    appRoleId: resource.appRoleId,
+    servicePrincipalId: resource.servicePrincipalId,
+  });
+}
+
+export function resourceRows(resources: readonly ResourceDelivery[], locale: Locale) {
+  return resources.map((delivery) => ({
+    name: resourceLabel(delivery.resource, locale),
+    status: t(locale, `delivery.${delivery.status}`),
+    statusColor: DELIVERY_COLORS[delivery.status],
+    showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
+    error: t(locale, 'resource.lastError', { error: delivery.lastError ?? '' }),
+  }));
+}
+
+/** Where one approval stage of a request stands, as a card should tell it. */
+export type StageStatus = 'decided' | 'waiting' | 'timedOut' | 'canceled' | 'closed';
+
+export function stageStatus(request: AccessRequest, position: number, now: Date): StageStatus {
+  const stage = request.stages[position];
+  if (stage.decision) return 'decided';
+  const isCurrent = position === request.stages.length - 1;
+  if (request.state === 'pendingApproval' && isCurrent) {
+    // Past dueAt the scheduler has not expired it yet, but nobody may decide it any more.
+    return now.getTime() < Date.parse(stage.dueAt) ? 'waiting' : 'timedOut';
+  }
+  if (request.state === 'expired') return 'timedOut';
+  if (request.state === 'canceled') return 'canceled';
+  return 'closed';
+}
+
+/** The number of stages to count against: the policy's, or more if the request (asked earlier) has more. */
+export function stageTotal(request: AccessRequest, stageCount: number): number {
+  return Math.max(stageCount, request.stages.length);
+}
