@@ -60,9 +60,9 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const clock = options.clock ?? systemClock;
   const catalog = await loadCatalog(resolve(config.catalogFile));
 
-  let bot: TeamsBot | undefined;
+  const built: { bot?: TeamsBot } = {};
   let notReady: string | undefined = 'storage and Microsoft Graph are starting';
-  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => bot });
+  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => built.bot });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => done());
@@ -101,7 +101,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     effects,
     recorder: new ConversationRecorder(conversations, clock),
   });
-  bot = new TeamsBot(adapter, application, logger);
+  built.bot = new TeamsBot(adapter, application, logger);
   stoppers.push(() => effects.idle());
 
   const sweep = () => effects.sweep().catch((err) => logger.warn({ err: describe(err) }, 'outbox sweep failed'));

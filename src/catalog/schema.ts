@@ -8,7 +8,11 @@ const slug = z
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a real date');
+  .refine((s) => {
+    // Date.parse rolls "2026-02-30" over to March; a real date survives the round trip unchanged.
+    const parsed = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === s;
+  }, 'is not a real date');
 
 const resourceSchema = z.discriminatedUnion('type', [
   z.object({

@@ -13,6 +13,8 @@ export class GraphTransportError extends GraphClientError {
     message: string,
   ) {
     super(message);
+    // GraphClientError's constructor pins the prototype to its own; restore ours so instanceof works.
+    Object.setPrototypeOf(this, new.target.prototype);
     this.name = 'GraphTransportError';
   }
 }

@@ -21,6 +21,8 @@ export interface AzuriteOptions {
 export interface RunningAzurite {
   connectionString: string;
   port: number;
+  /** Process id of the Azurite child. */
+  pid: number;
   /** Stops the child (SIGINT, SIGKILL after a grace period) and resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -144,6 +146,7 @@ async function launch(host: string, port: number, location: string | undefined, 
   return {
     connectionString: azuriteConnectionString(port, host),
     port,
+    pid: child.pid ?? 0,
     stop: () => (stopping ??= stopChild(child, exited)),
   };
 }

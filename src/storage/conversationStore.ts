@@ -5,7 +5,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ConversationRecord, ConversationStore } from '../app/ports';
 import {
-  decodeKey,
   encodeKey,
   jsonColumns,
   optionalStringColumn,
@@ -53,7 +52,7 @@ export class TableConversationStore implements ConversationStore {
     const tenantId = optionalStringColumn(row, 'tenantId');
     const locale = optionalStringColumn(row, 'locale');
     return {
-      key: decodeKey(stringColumn(row, 'rowKey')),
+      key,
       kind,
       ...(tenantId !== undefined && { tenantId }),
       ...(locale !== undefined && { locale }),

@@ -263,13 +263,16 @@ export class TableRequestStore implements RequestStore {
     const found: AccessRequest[] = [];
     if (limit <= 0) return found;
     const rows = this.requesterIndex.listEntities<Row>({
-      queryOptions: { filter: odata`PartitionKey eq ${encodeKey(requesterId)}`, select: ['requestId'] },
+      queryOptions: { filter: odata`PartitionKey eq ${encodeKey(requesterId)}`, select: ['RowKey', 'requestId'] },
     });
     for await (const page of rows.byPage({ maxPageSize: Math.min(limit, 1000) })) {
-      const ids = page.map((row) => stringColumn(row, 'requestId')).slice(0, limit - found.length);
-      const loaded = await Promise.all(ids.map((id) => this.get(id)));
-      // A missing request is a create that failed after its index row was written.
-      for (const entry of loaded) if (entry) found.push(entry.request);
+      const entries = page.map((row) => ({ rowKey: row.rowKey, requestId: stringColumn(row, 'requestId') }));
+      const loaded = await Promise.all(entries.map((entry) => this.get(entry.requestId)));
+      entries.forEach((entry, i) => {
+        const request = loaded[i]?.request;
+        // Index rows of creates that failed (no such request, or a duplicate id with another submit time) are skipped.
+        if (request && found.length < limit && requesterIndexRowKey(request) === entry.rowKey) found.push(request);
+      });
       if (found.length >= limit) break;
     }
     return found;

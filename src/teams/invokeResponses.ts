@@ -5,7 +5,7 @@
  */
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { DomainError } from '../domain/errors';
-import { t, type Locale } from './i18n';
+import { errorText, t, type Locale } from './i18n';
 import type { AdaptiveCard } from './views';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
@@ -33,7 +33,7 @@ export function sendError(context: TurnContext, error: DomainError, locale: Loca
   return send(context, {
     statusCode: error.status,
     type: ERROR,
-    value: { code: error.name, message: t(locale, error.messageKey, error.params) },
+    value: { code: error.name, message: errorText(locale, error.messageKey, error.params) },
   });
 }
 

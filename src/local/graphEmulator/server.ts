@@ -148,16 +148,17 @@ function send(res: ServerResponse, response: EmulatorResponse, clientRequestId?:
     'client-request-id': typeof clientRequestId === 'string' ? clientRequestId : randomUUID(),
     ...(response.headers ?? {}),
   };
+  // No chaining on writeHead: restify, when loaded in the same process, patches it to return nothing.
   if (response.body === undefined) {
-    res.writeHead(response.status, headers).end();
+    res.writeHead(response.status, headers);
+    res.end();
     return;
   }
   const payload = JSON.stringify(response.body);
-  res
-    .writeHead(response.status, {
-      ...headers,
-      'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
-      'Content-Length': Buffer.byteLength(payload),
-    })
-    .end(payload);
+  res.writeHead(response.status, {
+    ...headers,
+    'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
 }

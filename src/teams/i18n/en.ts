@@ -33,6 +33,7 @@ export const en = {
   'resource.role.owner': 'owner',
   'resource.appRole': 'App role {appRoleId} of application {servicePrincipalId}',
   'resource.lastError': 'Last error: {error}',
+  'resource.more': '{count} more resources are not shown.',
 
   'fact.package': 'Access package',
   'fact.requester': 'Requested by',
@@ -43,7 +44,6 @@ export const en = {
   'fact.endDate': 'Access ends',
   'fact.requestExpires': 'Request expires',
   'fact.stage': 'Approval stage',
-  'fact.status': 'Status',
   'fact.stageOf': '{current} of {total}',
 
   'common.justification': 'Justification',
@@ -63,7 +63,7 @@ export const en = {
   'form.justificationLabelRequired': 'Justification (required)',
   'form.justificationLabelSometimes': 'Justification (required for some access packages)',
   'form.justificationPlaceholder': 'Why do you need this access?',
-  'form.justificationError': 'Enter a justification of at most {max} characters.',
+  'form.justificationError': 'Enter a justification (at most {max} characters).',
   'form.startDateLabel': 'Start date (optional)',
   'form.endDateLabel': 'End date (optional)',
   'form.datesHint': 'Leave the dates empty to get access as soon as it is approved, for as long as the policy allows.',
@@ -93,7 +93,7 @@ export const en = {
   'approval.justificationLabel': 'Your justification',
   'approval.justificationLabelRequired': 'Your justification (required)',
   'approval.justificationPlaceholder': 'Explain your decision to the requester.',
-  'approval.justificationError': 'Enter a justification of at most {max} characters for your decision.',
+  'approval.justificationError': 'Explain your decision (at most {max} characters).',
   'approval.approve': 'Approve',
   'approval.deny': 'Deny',
 

@@ -31,6 +31,7 @@ export const ja: Record<MessageKey, string> = {
   'resource.role.owner': '所有者',
   'resource.appRole': 'アプリケーション {servicePrincipalId} のアプリ ロール {appRoleId}',
   'resource.lastError': '最後のエラー: {error}',
+  'resource.more': 'ほか {count} 件のリソースは表示されていません。',
 
   'fact.package': 'アクセス パッケージ',
   'fact.requester': '要求者',
@@ -41,7 +42,6 @@ export const ja: Record<MessageKey, string> = {
   'fact.endDate': 'アクセス終了日',
   'fact.requestExpires': '要求の有効期限',
   'fact.stage': '承認ステージ',
-  'fact.status': '状態',
   'fact.stageOf': '{current} / {total}',
 
   'common.justification': '理由',
@@ -61,7 +61,7 @@ export const ja: Record<MessageKey, string> = {
   'form.justificationLabelRequired': '理由 (必須)',
   'form.justificationLabelSometimes': '理由 (一部のアクセス パッケージでは必須)',
   'form.justificationPlaceholder': 'このアクセスが必要な理由を入力してください。',
-  'form.justificationError': '理由を {max} 文字以内で入力してください。',
+  'form.justificationError': '理由を入力してください ({max} 文字以内)。',
   'form.startDateLabel': '開始日 (省略可能)',
   'form.endDateLabel': '終了日 (省略可能)',
   'form.datesHint': '日付を空欄にすると、承認後すぐにアクセスが付与され、ポリシーで許可された期間まで利用できます。',
@@ -88,10 +88,10 @@ export const ja: Record<MessageKey, string> = {
   'approval.outcomeClosed': 'この要求は承認待ちではありません (状態: {state})。',
   'approval.ownRequest': 'ご自身の要求のため、ほかの承認者が判断する必要があります。',
   'approval.notApprover': 'この要求を承認または拒否できるのは、このステージの承認者だけです。',
-  'approval.justificationLabel': '理由',
-  'approval.justificationLabelRequired': '理由 (必須)',
+  'approval.justificationLabel': '判断の理由',
+  'approval.justificationLabelRequired': '判断の理由 (必須)',
   'approval.justificationPlaceholder': '判断の理由を要求者に説明してください。',
-  'approval.justificationError': '判断の理由を {max} 文字以内で入力してください。',
+  'approval.justificationError': '判断の理由を入力してください ({max} 文字以内)。',
   'approval.approve': '承認',
   'approval.deny': '拒否',
 

@@ -1,7 +1,7 @@
 import type { AccessRequest } from '../../domain/request';
 import { formatDate, t } from '../i18n';
 import { renderTemplate, type AdaptiveCard } from './render';
-import { resourceRows, textContext, type CardViewer, type RequestCardOptions } from './requestParts';
+import { resourceSection, textContext, type CardViewer, type RequestCardOptions } from './requestParts';
 
 /** Notification #6 to the requester: what they received and until when. */
 export function renderAccessDelivered(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
@@ -11,6 +11,6 @@ export function renderAccessDelivered(request: AccessRequest, viewer: CardViewer
     showEndDate: Boolean(request.endDate),
     endsOn: request.endDate ? t(locale, 'delivered.endsOn', { date: formatDate(request.endDate, locale) }) : '',
     resourcesHeading: t(locale, 'delivered.resourcesHeading'),
-    resources: resourceRows(request.resources, locale),
+    ...resourceSection(request.resources, locale),
   });
 }

@@ -108,14 +108,34 @@ export function resourceLabel(resource: Resource, locale: Locale): string {
   });
 }
 
-export function resourceRows(resources: readonly ResourceDelivery[], locale: Locale) {
-  return resources.map((delivery) => ({
-    name: resourceLabel(delivery.resource, locale),
-    status: t(locale, `delivery.${delivery.status}`),
-    statusColor: DELIVERY_COLORS[delivery.status],
-    showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
-    error: t(locale, 'resource.lastError', { error: delivery.lastError ?? '' }),
-  }));
+/** A package may hold 90 resources; a card shows this many (problems first) to stay far below Teams' size limit. */
+export const MAX_RESOURCE_ROWS = 20;
+/** Graph error messages can be long; the card shows their start. */
+const MAX_ERROR_LENGTH = 200;
+
+const DELIVERY_ORDER: Record<DeliveryStatus, number> = { failed: 0, pending: 1, delivered: 2 };
+
+/** Rows of per-resource delivery status, plus how many did not fit. */
+export function resourceSection(resources: readonly ResourceDelivery[], locale: Locale) {
+  const shown = [...resources]
+    .sort((a, b) => DELIVERY_ORDER[a.status] - DELIVERY_ORDER[b.status] || a.key.localeCompare(b.key))
+    .slice(0, MAX_RESOURCE_ROWS);
+  const hiddenCount = resources.length - shown.length;
+  return {
+    resources: shown.map((delivery) => ({
+      name: resourceLabel(delivery.resource, locale),
+      status: t(locale, `delivery.${delivery.status}`),
+      statusColor: DELIVERY_COLORS[delivery.status],
+      showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
+      error: t(locale, 'resource.lastError', { error: shorten(delivery.lastError ?? '', MAX_ERROR_LENGTH) }),
+    })),
+    showMoreResources: hiddenCount > 0,
+    moreResources: t(locale, 'resource.more', { count: hiddenCount }),
+  };
+}
+
+function shorten(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }
 
 /** Where one approval stage of a request stands, as a card should tell it. */

@@ -6,7 +6,7 @@ import {
   fact,
   justificationSection,
   requestedDateFacts,
-  resourceRows,
+  resourceSection,
   stageStatus,
   stageTotal,
   stateBadge,
@@ -43,13 +43,15 @@ export function renderRequestStatus(request: AccessRequest, viewer: CardViewer, 
       ...requestedDateFacts(request, locale),
     ],
     ...justificationSection(request.justification, locale),
+    // A just-submitted request has no stage yet: say nothing about approval rather than "not needed".
+    showApproval: stages.length > 0 || request.state !== 'submitted',
     approvalHeading: t(locale, 'status.approvalHeading'),
-    showNoApprovalNeeded: stages.length === 0 && request.state !== 'submitted',
+    showNoApprovalNeeded: stages.length === 0,
     noApprovalNeeded: t(locale, 'status.noApprovalNeeded'),
     stages,
     showDelivery: DELIVERY_STATES.includes(request.state) && request.resources.length > 0,
     deliveryHeading: t(locale, 'status.deliveryHeading'),
-    resources: resourceRows(request.resources, locale),
+    ...resourceSection(request.resources, locale),
   });
 }
 

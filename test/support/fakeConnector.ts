@@ -1,0 +1,115 @@
+/**
+ * A small fake of the Bot Framework Connector service: a real HTTP server that accepts what the bot
+ * sends (new messages, replies, card updates) and records it, as Teams' connector would.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SentActivity {
+  kind: 'send' | 'update';
+  conversationId: string;
+  activityId: string;
+  activity: Record<string, unknown> & { type?: string; text?: string; attachments?: Array<{ contentType: string; content: unknown }> };
+}
+
+export interface FakeConnector {
+  url: string;
+  activities(): SentActivity[];
+  /** Activities sent or updated in one conversation, oldest first. */
+  inConversation(conversationId: string): SentActivity[];
+  /** Answer every send to this conversation with this status (e.g. 403: the user blocked the bot). */
+  failConversation(conversationId: string, status: number): void;
+  close(): Promise<void>;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+const ACTIVITY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+
+export async function startFakeConnector(): Promise<FakeConnector> {
+  const log: SentActivity[] = [];
+  const failing = new Map<string, number>();
+  let nextId = 1;
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = ACTIVITY_PATH.exec(url.pathname);
+      const body = await readJson(req);
+      const reply = (status: number, json: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      };
+      if (!match) return reply(404, { error: { code: 'NotFound', message: `no route for ${req.method} ${url.pathname}` } });
+      const conversationId = decodeURIComponent(match[1]);
+      const failure = failing.get(conversationId);
+      if (failure) return reply(failure, { error: { code: 'ConversationBlockedByUser', message: 'User blocked the conversation with the bot.' } });
+      if (req.method === 'POST') {
+        const activityId = `activity-${nextId++}`;
+        log.push({ kind: 'send', conversationId, activityId, activity: body });
+        return reply(201, { id: activityId });
+      }
+      if (req.method === 'PUT' && match[2]) {
+        const activityId = decodeURIComponent(match[2]);
+        log.push({ kind: 'update', conversationId, activityId, activity: body });
+        return reply(200, { id: activityId });
+      }
+      return reply(405, { error: { code: 'MethodNotAllowed', message: req.method } });
+    })().catch((err: unknown) => {
+      res.writeHead(500);
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    activities: () => [...log],
+    inConversation: (conversationId) => log.filter((a) => a.conversationId === conversationId),
+    failConversation: (conversationId, status) => failing.set(conversationId, status),
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The Adaptive Card content of an activity, if it carries one. */
+export function cardOf(sent: SentActivity | undefined): Record<string, unknown> | undefined {
+  const attachment = sent?.activity.attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive');
+  return attachment?.content as Record<string, unknown> | undefined;
+}
+
+/** Every TextBlock/FactSet text of a card, joined: what a person reads on it. */
+export function cardText(card: unknown): string {
+  const texts: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (typeof value === 'string' && ['text', 'title', 'value', 'label', 'placeholder'].includes(key)) texts.push(value);
+      else walk(value);
+    }
+  };
+  walk(card);
+  return texts.join('\n');
+}
+
+/** Every Action.Execute of a card, with its verb and data. */
+export function cardActions(card: unknown): Array<{ title?: string; verb?: string; data?: Record<string, unknown> }> {
+  const actions: Array<{ title?: string; verb?: string; data?: Record<string, unknown> }> = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.type === 'Action.Execute') {
+      actions.push({ title: record.title as string, verb: record.verb as string, data: record.data as Record<string, unknown> });
+    }
+    Object.values(record).forEach(walk);
+  };
+  walk(card);
+  return actions;
+}

@@ -1,0 +1,615 @@
+/**
+ * In-memory fakes of the ports in src/app/ports.ts, faithful to their doc comments, for fast unit tests
+ * of the use-cases and the effect runner. Every fake hands out copies, so a caller cannot change what
+ * it stored by editing an object it got back (or passed in).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppContext } from '../../src/app/context';
+import type {
+  Clock,
+  CommitOptions,
+  Directory,
+  DirectoryUser,
+  GrantOutcome,
+  LoadedRequest,
+  Logger,
+  Notifier,
+  PendingEffect,
+  PostedCard,
+  Provisioner,
+  RequestStore,
+  SendOutcome,
+} from '../../src/app/ports';
+import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
+import type { Resource } from '../../src/catalog/types';
+import type { CardKind, Effect } from '../../src/domain/effects';
+import { ConcurrencyError, ConflictError } from '../../src/domain/errors';
+import type { AccessRequest } from '../../src/domain/request';
+
+const REPO_ROOT = join(__dirname, '..', '..');
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Lets other pending work run first, the way a real I/O call would (so concurrent callers interleave). */
+function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo tenant (directory.sample.json) and catalog (catalog.sample.json)
+
+/** Object ids of the demo tenant, by first name. */
+export const demo = {
+  users: {
+    adele: '11111111-0000-4000-8000-000000000001', // Sales, manager Diego
+    diego: '11111111-0000-4000-8000-000000000002', // Sales manager, in CRM Approvers; manager Patti
+    patti: '11111111-0000-4000-8000-000000000003', // VP, catalog owner, no manager
+    lee: '11111111-0000-4000-8000-000000000004', // IT, fallback approver of crm-users and the administrator
+    megan: '11111111-0000-4000-8000-000000000005', // Marketing, in Sales Leads (nested in CRM Approvers)
+    isaiah: '11111111-0000-4000-8000-000000000006', // Sales, manager Diego
+    grady: '11111111-0000-4000-8000-000000000007', // Guest
+  },
+  groups: {
+    crmUsers: '22222222-0000-4000-8000-000000000001',
+    salesTeam: '22222222-0000-4000-8000-000000000002',
+    crmApprovers: '22222222-0000-4000-8000-000000000003', // Diego + nested Sales Leads (Megan)
+    salesLeads: '22222222-0000-4000-8000-000000000004',
+    marketingTeam: '22222222-0000-4000-8000-000000000005',
+  },
+  servicePrincipals: { crm: '33333333-0000-4000-8000-000000000001' },
+  appRoles: { crmReader: '44444444-0000-4000-8000-000000000001' },
+} as const;
+
+export function readJsonFile(relativePath: string): unknown {
+  return JSON.parse(readFileSync(join(REPO_ROOT, relativePath), 'utf8'));
+}
+
+/** catalog.sample.json as plain JSON (a fresh copy each call, to edit in a test). */
+export function sampleCatalogJson(): { catalogs: Array<Record<string, unknown>>; administrators: string[] } {
+  return readJsonFile('catalog.sample.json') as { catalogs: Array<Record<string, unknown>>; administrators: string[] };
+}
+
+/** The validated sample catalog. */
+export function sampleCatalog(): CatalogIndex {
+  return parseCatalog(sampleCatalogJson(), 'catalog.sample.json');
+}
+
+export type JsonPath = ReadonlyArray<string | number>;
+type JsonContainer = Record<string | number, unknown>;
+
+/** The object or array at `path` inside parsed JSON (throws when there is none). */
+export function jsonAt(json: unknown, path: JsonPath): JsonContainer {
+  let node = json;
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') throw new Error(`test setup: nothing at ${path.join('.')}`);
+    node = (node as JsonContainer)[part];
+  }
+  if (node === null || typeof node !== 'object') throw new Error(`test setup: ${path.join('.')} is not an object or array`);
+  return node as JsonContainer;
+}
+
+/** Sets (or, for `undefined`, removes) the value at each path, in place; returns `json`. */
+export function editJson<T>(json: T, ...edits: Array<[JsonPath, unknown]>): T {
+  for (const [path, value] of edits) {
+    const parent = jsonAt(json, path.slice(0, -1));
+    const key = path[path.length - 1];
+    if (value === undefined) delete parent[key];
+    else parent[key] = value;
+  }
+  return json;
+}
+
+/** catalog.sample.json as JSON with some values changed. */
+export function sampleCatalogJsonWith(...edits: Array<[JsonPath, unknown]>): unknown {
+  return editJson(sampleCatalogJson(), ...edits);
+}
+
+/** The sample catalog, validated, with some values changed. */
+export function sampleCatalogWith(...edits: Array<[JsonPath, unknown]>): CatalogIndex {
+  return parseCatalog(sampleCatalogJsonWith(...edits), 'catalog.sample.json');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock and logger
+
+export class ManualClock implements Clock {
+  private current: number;
+
+  constructor(start: Date | string = '2026-03-02T09:00:00.000Z') {
+    this.current = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  set(at: Date | string): void {
+    this.current = new Date(at).getTime();
+  }
+
+  advance(ms: number): Date {
+    this.current += ms;
+    return this.now();
+  }
+
+  advanceDays(days: number): Date {
+    return this.advance(days * 86_400_000);
+  }
+}
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: object;
+  msg?: string;
+}
+
+/** A logger that keeps what it was told, for tests that check a warning was given. */
+export class RecordingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+  debug(obj: object, msg?: string): void {
+    this.entries.push({ level: 'debug', obj, msg });
+  }
+  info(obj: object, msg?: string): void {
+    this.entries.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object, msg?: string): void {
+    this.entries.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object, msg?: string): void {
+    this.entries.push({ level: 'error', obj, msg });
+  }
+  at(level: LogEntry['level']): LogEntry[] {
+    return this.entries.filter((e) => e.level === level);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RequestStore
+
+interface Partition {
+  request: AccessRequest;
+  etag: string;
+  cards: PostedCard[];
+  effects: PendingEffect[];
+  /** Insertion order, to sort listByRequester's ties. */
+  createdSeq: number;
+}
+
+/**
+ * Effect ids `<version>-<index>`, zero-padded like the Table store's: they sort in creation order, because
+ * every commit that adds effects raises the version.
+ */
+function newEffects(version: number, effects: Effect[] = []): PendingEffect[] {
+  const prefix = String(version).padStart(10, '0');
+  return effects.map((effect, i) => ({ id: `${prefix}-${String(i).padStart(4, '0')}`, effect: copy(effect) }));
+}
+
+function upsertCards(existing: PostedCard[], cards: PostedCard[]): PostedCard[] {
+  const out = [...existing];
+  for (const card of cards) {
+    const at = out.findIndex((c) => c.recipientId === card.recipientId && c.card === card.card);
+    if (at >= 0) out[at] = copy(card);
+    else out.push(copy(card));
+  }
+  return out;
+}
+
+/**
+ * RequestStore in memory, with the Table store's semantics: every write of the request row changes the
+ * ETag; `commit` with a stale ETag throws ConcurrencyError and changes nothing; `create` of an existing id
+ * throws ConflictError('error.requestExists').
+ */
+export class InMemoryRequestStore implements RequestStore {
+  private readonly partitions = new Map<string, Partition>();
+  /** The outbox index: request id → order in which it was (first) indexed. */
+  private readonly outboxIndex = new Map<string, number>();
+  private etagSeq = 0;
+  private seq = 0;
+  /** How many times each method was called (for tests that check nothing was written). */
+  readonly calls = { create: 0, get: 0, commit: 0, record: 0 };
+
+  private nextEtag(): string {
+    return `W/"etag-${++this.etagSeq}"`;
+  }
+
+  private index(requestId: string): void {
+    if (!this.outboxIndex.has(requestId)) this.outboxIndex.set(requestId, ++this.seq);
+  }
+
+  private loaded(p: Partition): LoadedRequest {
+    return copy({ request: p.request, etag: p.etag, cards: p.cards, effects: [...p.effects].sort((a, b) => a.id.localeCompare(b.id)) });
+  }
+
+  async create(request: AccessRequest, options: CommitOptions = {}): Promise<LoadedRequest> {
+    this.calls.create++;
+    const snapshot = copy({ request, options });
+    await tick();
+    if (this.partitions.has(request.id)) throw new ConflictError('error.requestExists', { requestId: request.id });
+    const partition: Partition = {
+      request: snapshot.request,
+      etag: this.nextEtag(),
+      cards: upsertCards([], snapshot.options.cards ?? []),
+      effects: newEffects(request.version, snapshot.options.effects),
+      createdSeq: ++this.seq,
+    };
+    this.partitions.set(request.id, partition);
+    if (partition.effects.length) this.index(request.id);
+    return this.loaded(partition);
+  }
+
+  async get(requestId: string): Promise<LoadedRequest | undefined> {
+    this.calls.get++;
+    await tick();
+    const p = this.partitions.get(requestId);
+    return p ? this.loaded(p) : undefined;
+  }
+
+  async commit(loaded: LoadedRequest, next: AccessRequest, options: CommitOptions = {}): Promise<LoadedRequest> {
+    this.calls.commit++;
+    const current = loaded.request;
+    if (next.id !== current.id) throw new Error(`commit of request ${current.id} was given request ${next.id}`);
+    if (next.version !== current.version + 1) {
+      throw new Error(`commit of request ${next.id}: version must be ${current.version + 1}, not ${next.version}`);
+    }
+    const snapshot = copy({ next, options, etag: loaded.etag });
+    await tick();
+    const p = this.partitions.get(next.id);
+    if (!p || p.etag !== snapshot.etag) throw new ConcurrencyError(`request ${next.id}`);
+    const done = new Set(snapshot.options.completedEffectIds ?? []);
+    const added = newEffects(next.version, snapshot.options.effects);
+    p.request = snapshot.next;
+    p.etag = this.nextEtag();
+    p.effects = [...p.effects.filter((e) => !done.has(e.id)), ...added];
+    p.cards = upsertCards(p.cards, snapshot.options.cards ?? []);
+    if (added.length) this.index(next.id);
+    return this.loaded(p);
+  }
+
+  async record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void> {
+    this.calls.record++;
+    const snapshot = copy(options);
+    await tick();
+    const p = this.partitions.get(requestId);
+    if (!p) throw new Error(`record for unknown request ${requestId}`);
+    const done = new Set(snapshot.completedEffectIds ?? []);
+    p.effects = p.effects.filter((e) => !done.has(e.id));
+    p.cards = upsertCards(p.cards, snapshot.cards ?? []);
+  }
+
+  async listRequestsWithPendingEffects(limit: number): Promise<string[]> {
+    await tick();
+    return [...this.outboxIndex.entries()]
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, Math.max(0, limit))
+      .map(([id]) => id);
+  }
+
+  async releaseIfIdle(requestId: string): Promise<void> {
+    await tick();
+    const p = this.partitions.get(requestId);
+    if (!p || p.effects.length === 0) this.outboxIndex.delete(requestId);
+  }
+
+  async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
+    await tick();
+    return [...this.partitions.values()]
+      .filter((p) => p.request.requester.id === requesterId)
+      .sort((a, b) => b.request.submittedAt.localeCompare(a.request.submittedAt) || b.createdSeq - a.createdSeq)
+      .slice(0, Math.max(0, limit))
+      .map((p) => copy(p.request));
+  }
+
+  // Test helpers (synchronous, no I/O semantics) ---------------------------------------------
+
+  /** The stored partition as a LoadedRequest, or undefined. */
+  peek(requestId: string): LoadedRequest | undefined {
+    const p = this.partitions.get(requestId);
+    return p ? this.loaded(p) : undefined;
+  }
+
+  /** Ids of every stored request. */
+  ids(): string[] {
+    return [...this.partitions.keys()];
+  }
+
+  /** Whether the request is in the outbox index. */
+  isIndexed(requestId: string): boolean {
+    return this.outboxIndex.has(requestId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory
+
+export interface DirectorySeedUser {
+  id: string;
+  displayName: string;
+  mail?: string;
+  department?: string;
+  jobTitle?: string;
+  companyName?: string;
+  userType?: 'Member' | 'Guest';
+  accountEnabled?: boolean;
+  managerId?: string;
+  userPrincipalName?: string;
+}
+
+export interface DirectorySeedGroup {
+  id: string;
+  displayName?: string;
+  description?: string;
+  /** User or group ids (nested groups are expanded by listTransitiveMemberUserIds). */
+  members?: string[];
+  owners?: string[];
+}
+
+/** The directory.sample.json format (other sections, e.g. servicePrincipals, are ignored). */
+export interface DirectorySeed {
+  users?: DirectorySeedUser[];
+  groups?: DirectorySeedGroup[];
+}
+
+export function sampleDirectorySeed(): DirectorySeed {
+  return readJsonFile('directory.sample.json') as DirectorySeed;
+}
+
+/** Directory over a seed: users, managers, groups with nested groups. */
+export class FakeDirectory implements Directory {
+  private readonly users = new Map<string, DirectorySeedUser>();
+  private readonly groups = new Map<string, DirectorySeedGroup>();
+  readonly calls = { getUser: 0, getManager: 0, listTransitiveMemberUserIds: 0, checkMemberGroups: 0 };
+
+  constructor(seed: DirectorySeed = sampleDirectorySeed()) {
+    for (const user of seed.users ?? []) this.users.set(user.id, copy(user));
+    for (const group of seed.groups ?? []) this.groups.set(group.id, copy(group));
+  }
+
+  static sample(): FakeDirectory {
+    return new FakeDirectory(sampleDirectorySeed());
+  }
+
+  private toUser(seed: DirectorySeedUser): DirectoryUser {
+    return {
+      id: seed.id,
+      displayName: seed.displayName,
+      mail: seed.mail,
+      department: seed.department,
+      jobTitle: seed.jobTitle,
+      companyName: seed.companyName,
+      userType: seed.userType ?? 'Member',
+      accountEnabled: seed.accountEnabled ?? true,
+    };
+  }
+
+  async getUser(userId: string): Promise<DirectoryUser | undefined> {
+    this.calls.getUser++;
+    await tick();
+    const user = this.users.get(userId);
+    return user ? this.toUser(user) : undefined;
+  }
+
+  async getManager(userId: string): Promise<DirectoryUser | undefined> {
+    this.calls.getManager++;
+    await tick();
+    const managerId = this.users.get(userId)?.managerId;
+    const manager = managerId ? this.users.get(managerId) : undefined;
+    return manager ? this.toUser(manager) : undefined;
+  }
+
+  async listTransitiveMemberUserIds(groupId: string): Promise<string[]> {
+    this.calls.listTransitiveMemberUserIds++;
+    await tick();
+    if (!this.groups.has(groupId)) throw new Error(`Request_ResourceNotFound: group ${groupId} does not exist`);
+    return this.transitiveUsers(groupId);
+  }
+
+  async checkMemberGroups(userId: string, groupIds: string[]): Promise<string[]> {
+    this.calls.checkMemberGroups++;
+    await tick();
+    return groupIds.filter((g) => this.groups.has(g) && this.transitiveUsers(g).includes(userId));
+  }
+
+  private transitiveUsers(groupId: string): string[] {
+    const users = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (id: string): void => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (const member of this.groups.get(id)?.members ?? []) {
+        if (this.groups.has(member)) visit(member);
+        else if (this.users.has(member)) users.add(member);
+      }
+    };
+    visit(groupId);
+    return [...users];
+  }
+
+  // Test helpers ------------------------------------------------------------------------------
+
+  addUser(user: DirectorySeedUser): void {
+    this.users.set(user.id, copy(user));
+  }
+
+  updateUser(userId: string, changes: Partial<DirectorySeedUser>): void {
+    const user = this.users.get(userId);
+    if (!user) throw new Error(`no user ${userId}`);
+    this.users.set(userId, { ...user, ...copy(changes) });
+  }
+
+  setGroupMembers(groupId: string, members: string[]): void {
+    const group = this.groups.get(groupId) ?? { id: groupId };
+    this.groups.set(groupId, { ...group, members: [...members] });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provisioner
+
+/** How the fake provisioner names a resource: the group id, or the app role id. */
+export function resourceId(resource: Resource): string {
+  return resource.type === 'group' ? resource.groupId : resource.appRoleId;
+}
+
+export interface GrantRecord {
+  userId: string;
+  resource: Resource;
+  assignmentId?: string;
+}
+
+/**
+ * Records grants. A resource can be told to fail transiently (a number of times, or always) or permanently;
+ * a grant that already exists is delivered again (Graph's "already exists" counts as success).
+ */
+export class FakeProvisioner implements Provisioner {
+  /** Every grant() call, in order. */
+  readonly calls: Array<{ userId: string; resources: Resource[] }> = [];
+  /** Grants in effect (one per user + resource). */
+  readonly grants: GrantRecord[] = [];
+  private readonly failures = new Map<string, { transient: boolean; remaining: number; error: string }>();
+  private assignmentSeq = 0;
+
+  failTransiently(id: string, times = Number.POSITIVE_INFINITY, error = 'HTTP 503 ServiceUnavailable'): void {
+    this.failures.set(id, { transient: true, remaining: times, error });
+  }
+
+  failPermanently(id: string, error = 'HTTP 403 Authorization_RequestDenied'): void {
+    this.failures.set(id, { transient: false, remaining: Number.POSITIVE_INFINITY, error });
+  }
+
+  heal(id: string): void {
+    this.failures.delete(id);
+  }
+
+  /** How many times grant() was asked for this resource. */
+  attemptsFor(id: string): number {
+    return this.calls.flatMap((c) => c.resources).filter((r) => resourceId(r) === id).length;
+  }
+
+  async grant(userId: string, resources: Resource[]): Promise<GrantOutcome[]> {
+    this.calls.push(copy({ userId, resources }));
+    await tick();
+    return resources.map((resource): GrantOutcome => {
+      const id = resourceId(resource);
+      const failure = this.failures.get(id);
+      if (failure && failure.remaining > 0) {
+        failure.remaining--;
+        return { status: 'failed', transient: failure.transient, error: failure.error };
+      }
+      const existing = this.grants.find((g) => g.userId === userId && resourceId(g.resource) === id);
+      if (existing) return { status: 'delivered', assignmentId: existing.assignmentId };
+      const assignmentId = resource.type === 'appRole' ? `assignment-${++this.assignmentSeq}` : undefined;
+      this.grants.push({ userId, resource: copy(resource), assignmentId });
+      return assignmentId ? { status: 'delivered', assignmentId } : { status: 'delivered' };
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifier
+
+export interface PostRecord {
+  recipientId: string;
+  card: CardKind;
+  request: AccessRequest;
+  posted: PostedCard;
+}
+
+export interface UpdateRecord {
+  posted: PostedCard;
+  request: AccessRequest;
+}
+
+/** Records posts and updates; returns PostedCards with generated activity ids; people can be unreachable. */
+export class RecordingNotifier implements Notifier {
+  readonly posts: PostRecord[] = [];
+  readonly updates: UpdateRecord[] = [];
+  private readonly unreachable = new Map<string, string>();
+  private postFailures: Error[] = [];
+  private updateFailures: Error[] = [];
+  private activitySeq = 0;
+
+  constructor(private readonly clock: Clock = { now: () => new Date() }) {}
+
+  markUnreachable(recipientId: string, reason = 'ConversationBlockedByUser'): void {
+    this.unreachable.set(recipientId, reason);
+  }
+
+  /** The next `times` post() calls throw (after which posts work again). */
+  failPosts(times = 1, error = new Error('Bot Connector 502')): void {
+    this.postFailures.push(...Array.from({ length: times }, () => error));
+  }
+
+  /** The next `times` update() calls throw. */
+  failUpdates(times = 1, error = new Error('Bot Connector 502')): void {
+    this.updateFailures.push(...Array.from({ length: times }, () => error));
+  }
+
+  async post(recipientId: string, card: CardKind, request: AccessRequest): Promise<SendOutcome> {
+    await tick();
+    const failure = this.postFailures.shift();
+    if (failure) throw failure;
+    const reason = this.unreachable.get(recipientId);
+    if (reason) return { status: 'unreachable', reason };
+    const posted: PostedCard = {
+      recipientId,
+      card,
+      conversationId: `a:conversation-${recipientId}`,
+      activityId: `activity-${++this.activitySeq}`,
+      serviceUrl: 'https://smba.trafficmanager.net/test/',
+      postedAt: this.clock.now().toISOString(),
+    };
+    this.posts.push(copy({ recipientId, card, request, posted }));
+    return { status: 'sent', card: copy(posted) };
+  }
+
+  async update(posted: PostedCard, request: AccessRequest): Promise<void> {
+    await tick();
+    const failure = this.updateFailures.shift();
+    if (failure) throw failure;
+    this.updates.push(copy({ posted, request }));
+  }
+
+  /** Posts to one person, optionally of one card kind. */
+  postsTo(recipientId: string, card?: CardKind): PostRecord[] {
+    return this.posts.filter((p) => p.recipientId === recipientId && (!card || p.card === card));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AppContext
+
+export interface TestContext extends AppContext {
+  store: InMemoryRequestStore;
+  directory: FakeDirectory;
+  provisioner: FakeProvisioner;
+  notifier: RecordingNotifier;
+  clock: ManualClock;
+}
+
+export type TestContextOverrides = Partial<Omit<TestContext, 'newRequestId'>> & { newRequestId?: () => string };
+
+/** An AppContext over the sample catalog, the demo tenant and fresh fakes; override any part. */
+export function createTestContext(overrides: TestContextOverrides = {}): TestContext {
+  const clock = overrides.clock ?? new ManualClock();
+  let requestSeq = 0;
+  return {
+    catalog: overrides.catalog ?? sampleCatalog(),
+    store: overrides.store ?? new InMemoryRequestStore(),
+    directory: overrides.directory ?? FakeDirectory.sample(),
+    provisioner: overrides.provisioner ?? new FakeProvisioner(),
+    notifier: overrides.notifier ?? new RecordingNotifier(clock),
+    clock,
+    logger: overrides.logger ?? silentLogger,
+    newRequestId: overrides.newRequestId ?? (() => `request-${String(++requestSeq).padStart(4, '0')}`),
+  };
+}

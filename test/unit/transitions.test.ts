@@ -1,0 +1,500 @@
+import { strict as assert } from 'node:assert';
+import type { ApprovalStage, PackageEntry, Policy } from '../../src/catalog/types';
+import { ConflictError, ExpiredError, ForbiddenError, ValidationError, type DomainError } from '../../src/domain/errors';
+import { MAX_JUSTIFICATION_LENGTH } from '../../src/domain/policy';
+import { currentStage, finalDecision, type AccessRequest, type PersonSnapshot } from '../../src/domain/request';
+import {
+  MAX_DELIVERY_ATTEMPTS,
+  assertCanDecide,
+  createRequest,
+  decide,
+  recordDelivery,
+  startStage,
+  undeliveredResources,
+  type GrantResult,
+  type Transition,
+} from '../../src/domain/transitions';
+import { demo, sampleCatalog } from '../support/fakes';
+
+const DAY_IN_MS = 86_400_000;
+const T0 = new Date('2026-03-02T09:00:00.000Z');
+const at = (ms: number): Date => new Date(T0.getTime() + ms);
+
+const catalog = sampleCatalog();
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`test setup: no ${what}`);
+  return value;
+}
+const crmEntry: PackageEntry = must(catalog.findPackage('crm-users'), 'crm-users');
+const crmPolicy: Policy = must(catalog.findPolicy('crm-users', 'employees'), 'employees policy');
+const crmStage: ApprovalStage = crmPolicy.approval.stages[0];
+const salesEntry: PackageEntry = must(catalog.findPackage('sales-team'), 'sales-team');
+const salesPolicy: Policy = must(catalog.findPolicy('sales-team', 'members-no-approval'), 'no-approval policy');
+
+const adele: PersonSnapshot = { id: demo.users.adele, displayName: 'Adele Vance', department: 'Sales', jobTitle: 'Account Executive' };
+const diego: PersonSnapshot = { id: demo.users.diego, displayName: 'Diego Siciliani' };
+const megan: PersonSnapshot = { id: demo.users.megan, displayName: 'Megan Bowen' };
+const lee: PersonSnapshot = { id: demo.users.lee, displayName: 'Lee Gu' };
+
+const approvers = { approverIds: [diego.id, megan.id], usedFallback: false };
+const twoStagePolicy: Policy = {
+  ...crmPolicy,
+  approval: { required: true, stages: [crmStage, { ...crmStage, approverJustificationRequired: false, timeoutDays: 7 }] },
+};
+
+function isDomainError(type: new (...args: never[]) => DomainError, messageKey: string, params?: Record<string, unknown>) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+    assert.equal(err.messageKey, messageKey);
+    if (params) assert.deepEqual(err.params, params);
+    return true;
+  };
+}
+
+/** The domain functions throw synchronously; the convention is `await assert.rejects`, so wrap them. */
+async function rejects(fn: () => unknown, matcher: (err: unknown) => boolean): Promise<void> {
+  await assert.rejects(async () => fn(), matcher);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function submitted(policy: Policy = crmPolicy, entry: PackageEntry = crmEntry): AccessRequest {
+  return createRequest({ id: 'request-1', entry, policy, requester: adele, fields: { justification: 'Pipeline review' }, now: T0 }).next;
+}
+
+function pending(policy: Policy = crmPolicy, stageApprovers = approvers): AccessRequest {
+  return startStage(submitted(policy), policy.approval.stages[0], stageApprovers, at(1000)).next;
+}
+
+function approvedSingleStage(): AccessRequest {
+  return decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+}
+
+const ok = (key: string, assignmentId?: string): GrantResult => ({ key, status: 'delivered', assignmentId });
+const transient = (key: string, error = 'HTTP 503'): GrantResult => ({ key, status: 'failed', transient: true, error });
+const permanent = (key: string, error = 'HTTP 403 Authorization_RequestDenied'): GrantResult => ({ key, status: 'failed', transient: false, error });
+
+describe('domain/transitions', () => {
+  describe('createRequest', () => {
+    it('a policy with approval gives a submitted request whose only effect is startStage', () => {
+      const { next, effects } = createRequest({
+        id: 'request-1',
+        entry: crmEntry,
+        policy: crmPolicy,
+        requester: adele,
+        fields: { justification: 'Pipeline review', startDate: '2026-03-05', endDate: '2026-04-01' },
+        now: T0,
+      });
+      assert.deepEqual(effects, [{ kind: 'startStage' }]);
+      assert.equal(next.state, 'submitted');
+      assert.equal(next.version, 1);
+      assert.equal(next.id, 'request-1');
+      assert.equal(next.catalogId, 'sales');
+      assert.equal(next.packageId, 'crm-users');
+      assert.equal(next.policyId, 'employees');
+      assert.equal(next.packageName, 'CRM users');
+      assert.deepEqual(next.requester, adele);
+      assert.equal(next.justification, 'Pipeline review');
+      assert.equal(next.startDate, '2026-03-05');
+      assert.equal(next.endDate, '2026-04-01');
+      assert.equal(next.submittedAt, T0.toISOString());
+      assert.equal(next.updatedAt, T0.toISOString());
+      assert.equal(next.completedAt, undefined);
+      assert.deepEqual(next.stages, []);
+    });
+
+    it('gives each resource of the package a stable zero-padded key, pending with no attempts', () => {
+      const { next } = createRequest({ id: 'r', entry: crmEntry, policy: crmPolicy, requester: adele, fields: {}, now: T0 });
+      assert.deepEqual(
+        next.resources.map((r) => ({ key: r.key, status: r.status, attempts: r.attempts })),
+        [
+          { key: '00', status: 'pending', attempts: 0 },
+          { key: '01', status: 'pending', attempts: 0 },
+        ],
+      );
+      assert.deepEqual(next.resources.map((r) => r.resource), crmEntry.accessPackage.resources);
+    });
+
+    it('keys of many resources sort in package order', () => {
+      const resources = Array.from({ length: 12 }, (_, i) => ({
+        type: 'group' as const,
+        groupId: `22222222-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`,
+        role: 'member' as const,
+      }));
+      const entry: PackageEntry = { ...crmEntry, accessPackage: { ...crmEntry.accessPackage, resources } };
+      const { next } = createRequest({ id: 'r', entry, policy: crmPolicy, requester: adele, fields: {}, now: T0 });
+      const keys = next.resources.map((r) => r.key);
+      assert.equal(keys[10], '10');
+      assert.deepEqual([...keys].sort(), keys);
+      assert.deepEqual(next.resources.map((r) => r.resource), resources);
+    });
+
+    it('a policy without approval gives an approved request whose only effect is deliver', () => {
+      const { next, effects } = createRequest({ id: 'r', entry: salesEntry, policy: salesPolicy, requester: adele, fields: {}, now: T0 });
+      assert.equal(next.state, 'approved');
+      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+      assert.deepEqual(next.resources.map((r) => r.key), ['00']);
+      assert.deepEqual(next.stages, []);
+    });
+
+    it('approval.required false wins over listed stages', () => {
+      const policy: Policy = { ...crmPolicy, approval: { required: false, stages: [crmStage] } };
+      const { next, effects } = createRequest({ id: 'r', entry: crmEntry, policy, requester: adele, fields: {}, now: T0 });
+      assert.equal(next.state, 'approved');
+      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+    });
+  });
+
+  describe('startStage', () => {
+    it('puts the first stage to its approvers: each gets an approval card, then the cards are refreshed', () => {
+      const request = submitted();
+      const now = at(5000);
+      const { next, effects } = startStage(request, crmStage, approvers, now);
+      assert.equal(next.state, 'pendingApproval');
+      assert.equal(next.version, request.version + 1);
+      assert.equal(next.updatedAt, now.toISOString());
+      assert.deepEqual(next.stages, [
+        {
+          index: 0,
+          approverIds: [diego.id, megan.id],
+          usedFallback: false,
+          startedAt: now.toISOString(),
+          dueAt: new Date(now.getTime() + 14 * DAY_IN_MS).toISOString(),
+        },
+      ]);
+      assert.deepEqual(effects, [
+        { kind: 'notify', recipientId: diego.id, card: 'approvalRequest' },
+        { kind: 'notify', recipientId: megan.id, card: 'approvalRequest' },
+        { kind: 'refreshCards' },
+      ]);
+      assert.equal(currentStage(next), next.stages[0]);
+    });
+
+    it('dueAt is now + the stage timeoutDays', () => {
+      const { next } = startStage(submitted(), { ...crmStage, timeoutDays: 3 }, approvers, T0);
+      assert.equal(next.stages[0].dueAt, '2026-03-05T09:00:00.000Z');
+    });
+
+    it('records that fallback approvers were used', () => {
+      const { next } = startStage(submitted(), crmStage, { approverIds: [lee.id], usedFallback: true }, T0);
+      assert.equal(next.stages[0].usedFallback, true);
+      assert.deepEqual(next.stages[0].approverIds, [lee.id]);
+    });
+
+    it('with nobody to ask, only refreshes the cards', () => {
+      const { next, effects } = startStage(submitted(), crmStage, { approverIds: [], usedFallback: true }, T0);
+      assert.equal(next.state, 'pendingApproval');
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+    });
+
+    it('starts the next stage after the previous one approved', () => {
+      const stage1 = pending(twoStagePolicy);
+      const afterApproval = decide(stage1, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+      const { next, effects } = startStage(afterApproval, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3000));
+      assert.equal(next.state, 'pendingApproval');
+      assert.equal(next.stages.length, 2);
+      assert.equal(next.stages[1].index, 1);
+      assert.equal(next.stages[1].dueAt, new Date(at(3000).getTime() + 7 * DAY_IN_MS).toISOString());
+      assert.deepEqual(next.stages[0], afterApproval.stages[0]);
+      assert.deepEqual(effects, [{ kind: 'notify', recipientId: lee.id, card: 'approvalRequest' }, { kind: 'refreshCards' }]);
+    });
+
+    const refusals: Array<[string, () => AccessRequest]> = [
+      ['already pending (stage undecided)', () => pending()],
+      ['approved', () => approvedSingleStage()],
+      ['denied', () => decide(pending(twoStagePolicy), crmStage, 2, { actor: diego, outcome: 'denied', justification: 'no', now: at(2000) }).next],
+      ['approved without approval', () => submitted(salesPolicy, salesEntry)],
+      ['canceled', () => ({ ...submitted(), state: 'canceled' })],
+    ];
+    for (const [name, build] of refusals) {
+      it(`refuses when the request is ${name}`, async () => {
+        const request = build();
+        await rejects(() => startStage(request, crmStage, approvers, at(9000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
+      });
+    }
+  });
+
+  describe('decide', () => {
+    it('approval of the only stage: approved, cards refreshed, then deliver', () => {
+      const request = pending();
+      const now = at(2000);
+      const { next, effects } = decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: '  fine  ', now });
+      assert.equal(next.state, 'approved');
+      assert.equal(next.version, request.version + 1);
+      assert.equal(next.updatedAt, now.toISOString());
+      assert.equal(next.completedAt, undefined);
+      assert.deepEqual(next.stages[0].decision, { stageIndex: 0, outcome: 'approved', by: diego, at: now.toISOString(), justification: 'fine' });
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'deliver' }]);
+      assert.deepEqual(finalDecision(next), next.stages[0].decision);
+      assert.equal(currentStage(next), undefined);
+    });
+
+    it('denial: denied, completedAt set, cards refreshed and the requester told', () => {
+      const now = at(2000);
+      const { next, effects } = decide(pending(), crmStage, 1, { actor: megan, outcome: 'denied', justification: 'Not in sales', now });
+      assert.equal(next.state, 'denied');
+      assert.equal(next.completedAt, now.toISOString());
+      assert.equal(next.stages[0].decision?.outcome, 'denied');
+      assert.deepEqual(next.stages[0].decision?.by, megan);
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
+    });
+
+    it('approval of stage 1 of 2 stays pending and starts the next stage; stage 2 approval approves', () => {
+      const stage1 = pending(twoStagePolicy);
+      const first = decide(stage1, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) });
+      assert.equal(first.next.state, 'pendingApproval');
+      assert.equal(first.next.completedAt, undefined);
+      assert.deepEqual(first.effects, [{ kind: 'refreshCards' }, { kind: 'startStage' }]);
+
+      const stage2 = startStage(first.next, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3000)).next;
+      const second = decide(stage2, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4000) });
+      assert.equal(second.next.state, 'approved');
+      assert.deepEqual(second.effects, [{ kind: 'refreshCards' }, { kind: 'deliver' }]);
+      assert.equal(second.next.stages[1].decision?.stageIndex, 1);
+      assert.equal(second.next.stages[0].decision?.by.id, diego.id);
+    });
+
+    it('a denial in stage 2 ends the request', () => {
+      const first = decide(pending(twoStagePolicy), crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+      const stage2 = startStage(first, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3000)).next;
+      const { next, effects } = decide(stage2, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'denied', now: at(4000) });
+      assert.equal(next.state, 'denied');
+      assert.equal(next.completedAt, at(4000).toISOString());
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
+    });
+
+    it('the requester cannot approve their own request, even when listed as an approver', async () => {
+      const request = pending(crmPolicy, { approverIds: [adele.id, diego.id], usedFallback: false });
+      await rejects(
+        () => decide(request, crmStage, 1, { actor: adele, outcome: 'approved', justification: 'me', now: at(2000) }),
+        isDomainError(ForbiddenError, 'error.selfApproval'),
+      );
+    });
+
+    it('someone who is not an approver of the stage is refused before any justification check', async () => {
+      await rejects(
+        () => decide(pending(), crmStage, 1, { actor: lee, outcome: 'approved', now: at(2000) }),
+        isDomainError(ForbiddenError, 'error.notApprover'),
+      );
+    });
+
+    it('a second decision is refused, naming who decided first', async () => {
+      const approved = approvedSingleStage();
+      await rejects(
+        () => decide(approved, crmStage, 1, { actor: megan, outcome: 'denied', justification: 'no', now: at(3000) }),
+        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+      );
+      const denied = decide(pending(), crmStage, 1, { actor: megan, outcome: 'denied', justification: 'no', now: at(2000) }).next;
+      await rejects(
+        () => decide(denied, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'yes', now: at(3000) }),
+        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Megan Bowen', outcome: 'denied' }),
+      );
+    });
+
+    it('a second approver of stage 1 clicking before stage 2 starts is told it was already decided', async () => {
+      const first = decide(pending(twoStagePolicy), crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+      await rejects(
+        () => decide(first, crmStage, 2, { actor: megan, outcome: 'approved', justification: 'ok', now: at(2500) }),
+        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+      );
+    });
+
+    it('a request not yet put to approvers cannot be decided', async () => {
+      await rejects(
+        () => decide(submitted(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }),
+        isDomainError(ConflictError, 'error.notPending', { state: 'submitted' }),
+      );
+    });
+
+    it('at or after dueAt the request can no longer be decided; just before it can', async () => {
+      const request = pending();
+      const due = Date.parse(request.stages[0].dueAt);
+      for (const when of [due, due + 1, due + 30 * DAY_IN_MS]) {
+        await rejects(
+          () => decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'late', now: new Date(when) }),
+          isDomainError(ExpiredError, 'error.requestExpired'),
+        );
+      }
+      const { next } = decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'just in time', now: new Date(due - 1) });
+      assert.equal(next.state, 'approved');
+    });
+
+    it('an expired request answers requestExpired, not alreadyDecided', async () => {
+      const expired: AccessRequest = { ...pending(), state: 'expired' };
+      await rejects(() => assertCanDecide(expired, diego.id, at(2000)), isDomainError(ExpiredError, 'error.requestExpired'));
+    });
+
+    it('requires the approver justification when the stage says so (blank counts as missing)', async () => {
+      for (const justification of [undefined, '', '   \n ']) {
+        await rejects(
+          () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification, now: at(2000) }),
+          isDomainError(ValidationError, 'error.approverJustificationRequired'),
+        );
+      }
+    });
+
+    it('does not require it when the stage does not, and stores a blank one as absent', () => {
+      const stage = { ...crmStage, approverJustificationRequired: false };
+      const { next } = decide(pending(), stage, 1, { actor: diego, outcome: 'approved', justification: '   ', now: at(2000) });
+      assert.equal(next.state, 'approved');
+      assert.equal(next.stages[0].decision?.justification, undefined);
+    });
+
+    it('refuses a justification longer than the limit, accepts one exactly at it', async () => {
+      await rejects(
+        () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'x'.repeat(MAX_JUSTIFICATION_LENGTH + 1), now: at(2000) }),
+        isDomainError(ValidationError, 'error.justificationTooLong', { max: MAX_JUSTIFICATION_LENGTH }),
+      );
+      const { next } = decide(pending(), crmStage, 1, { actor: diego, outcome: 'denied', justification: 'x'.repeat(MAX_JUSTIFICATION_LENGTH), now: at(2000) });
+      assert.equal(next.stages[0].decision?.justification?.length, MAX_JUSTIFICATION_LENGTH);
+    });
+  });
+
+  describe('recordDelivery', () => {
+    it('all delivered: delivered, completedAt, cards refreshed and the requester told; assignment id kept', () => {
+      const request = approvedSingleStage();
+      const now = at(3000);
+      const { next, effects } = recordDelivery(request, [ok('00'), ok('01', 'assignment-7')], now);
+      assert.equal(next.state, 'delivered');
+      assert.equal(next.completedAt, now.toISOString());
+      assert.equal(next.version, request.version + 1);
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(
+        next.resources.map((r) => [r.key, r.status, r.attempts, r.assignmentId, r.updatedAt]),
+        [
+          ['00', 'delivered', 1, undefined, now.toISOString()],
+          ['01', 'delivered', 1, 'assignment-7', now.toISOString()],
+        ],
+      );
+      assert.deepEqual(undeliveredResources(next), []);
+    });
+
+    it('a transient failure keeps the request delivering with another deliver effect and counts the attempt', () => {
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], at(3000));
+      assert.equal(next.state, 'delivering');
+      assert.equal(next.completedAt, undefined);
+      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+      const [group, role] = next.resources;
+      assert.equal(group.status, 'delivered');
+      assert.deepEqual([role.status, role.attempts, role.lastError], ['pending', 1, 'HTTP 503']);
+      assert.deepEqual(undeliveredResources(next).map((r) => r.key), ['01']);
+    });
+
+    it('a retry that succeeds clears the error, keeps counting, and never touches the delivered resource', () => {
+      const first = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], at(3000)).next;
+      // A stray result for the delivered resource must not change it.
+      const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], at(4000));
+      assert.equal(next.state, 'delivered');
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(next.resources[0], first.resources[0]);
+      assert.deepEqual([next.resources[1].attempts, next.resources[1].lastError, next.resources[1].assignmentId], [2, undefined, 'assignment-9']);
+    });
+
+    it('a permanent failure beside a delivery ends partiallyDelivered with the error kept', () => {
+      const now = at(3000);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], now);
+      assert.equal(next.state, 'partiallyDelivered');
+      assert.equal(next.completedAt, now.toISOString());
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual([next.resources[1].status, next.resources[1].lastError, next.resources[1].attempts], ['failed', 'HTTP 403 denied', 1]);
+    });
+
+    it('nothing delivered and nothing left to retry ends deliveryFailed', () => {
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], at(3000));
+      assert.equal(next.state, 'deliveryFailed');
+      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual(next.resources.map((r) => r.lastError), ['gone', 'denied']);
+    });
+
+    it('waits for a transient retry before ending, even when another resource failed for good', () => {
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], at(3000));
+      assert.equal(next.state, 'delivering');
+      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+      assert.deepEqual(next.resources.map((r) => r.status), ['failed', 'pending']);
+    });
+
+    it(`gives up after ${MAX_DELIVERY_ATTEMPTS} transient failures`, () => {
+      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], at(3000)).next;
+      for (let attempt = 1; attempt < MAX_DELIVERY_ATTEMPTS; attempt++) {
+        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], at(3000 + attempt));
+        assert.equal(step.next.state, 'delivering', `attempt ${attempt}`);
+        assert.deepEqual(step.effects, [{ kind: 'deliver' }]);
+        assert.equal(step.next.resources[1].attempts, attempt);
+        request = step.next;
+      }
+      const last = recordDelivery(request, [transient('01', 'still 503')], at(9000));
+      assert.equal(last.next.state, 'partiallyDelivered');
+      assert.deepEqual([last.next.resources[1].status, last.next.resources[1].attempts, last.next.resources[1].lastError], ['failed', MAX_DELIVERY_ATTEMPTS, 'still 503']);
+      assert.deepEqual(last.effects, [{ kind: 'refreshCards' }]);
+    });
+
+    it('keeps an earlier assignment id when a later result carries none', () => {
+      const request = approvedSingleStage();
+      const withId: AccessRequest = { ...request, state: 'delivering', resources: request.resources.map((r) => (r.key === '01' ? { ...r, assignmentId: 'assignment-1' } : r)) };
+      const { next } = recordDelivery(withId, [ok('00'), ok('01')], at(3000));
+      assert.equal(next.resources[1].assignmentId, 'assignment-1');
+    });
+
+    for (const [name, build] of [
+      ['pendingApproval', () => pending()],
+      ['submitted', () => submitted()],
+      ['denied', () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'denied', justification: 'no', now: at(2000) }).next],
+      ['delivered', () => recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], at(3000)).next],
+    ] as Array<[string, () => AccessRequest]>) {
+      it(`refuses to record a delivery for a ${name} request`, async () => {
+        const request = build();
+        await rejects(() => recordDelivery(request, [ok('00')], at(5000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
+      });
+    }
+  });
+
+  describe('every transition', () => {
+    it('raises the version by exactly 1 along a whole lifecycle', () => {
+      const steps: Array<(r: AccessRequest) => Transition> = [
+        (r) => startStage(r, crmStage, approvers, at(1)),
+        (r) => decide(r, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2) }),
+        (r) => startStage(r, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3)),
+        (r) => decide(r, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4) }),
+        (r) => recordDelivery(r, [ok('00'), transient('01')], at(5)),
+        (r) => recordDelivery(r, [ok('01', 'a-1')], at(6)),
+      ];
+      let request = submitted(twoStagePolicy);
+      assert.equal(request.version, 1);
+      for (const [i, step] of steps.entries()) {
+        const { next } = step(request);
+        assert.equal(next.version, request.version + 1, `step ${i}`);
+        request = next;
+      }
+      assert.equal(request.state, 'delivered');
+      assert.equal(request.version, 7);
+    });
+
+    it('never mutates its input', () => {
+      const original = submitted(twoStagePolicy);
+      const frozen = deepFreeze(structuredClone(original));
+      const s1 = startStage(frozen, crmStage, deepFreeze({ approverIds: [diego.id], usedFallback: false }), at(1)).next;
+      assert.deepEqual(frozen, original);
+
+      const s1Copy = structuredClone(s1);
+      const d1 = decide(deepFreeze(s1), crmStage, 2, { actor: deepFreeze({ ...diego }), outcome: 'approved', justification: 'ok', now: at(2) }).next;
+      assert.deepEqual(s1, s1Copy);
+
+      const s2 = startStage(deepFreeze(d1), crmStage, { approverIds: [lee.id], usedFallback: false }, at(3)).next;
+      const d2 = decide(deepFreeze(s2), crmStage, 2, { actor: lee, outcome: 'approved', justification: 'ok', now: at(4) }).next;
+      const d2Copy = structuredClone(d2);
+      const results = deepFreeze([ok('00'), transient('01')]);
+      recordDelivery(deepFreeze(d2), results, at(5));
+      assert.deepEqual(d2, d2Copy);
+
+      const denyInput = structuredClone(s1Copy);
+      decide(deepFreeze(denyInput), crmStage, 2, { actor: diego, outcome: 'denied', justification: 'no', now: at(2) });
+      assert.deepEqual(denyInput, s1Copy);
+    });
+  });
+});
