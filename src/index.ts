@@ -3,11 +3,13 @@
  * emulator), builds every adapter and use-case, and serves HTTP. Nothing else wires modules together.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AppContext } from './app/context';
 import { EffectRunner, describe } from './app/effectRunner';
 import type { Clock, Logger } from './app/ports';
+import { ResourceNamer } from './app/resourceNames';
 import { CatalogError, loadCatalog } from './catalog/loader';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -82,16 +84,22 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const conversations = new TableConversationStore({ tables });
   const adapter = createAdapter(config.bot);
   const botAppId = config.bot?.appId ?? '';
+  const directory = new GraphDirectory(graphClient);
   const app: AppContext = {
     catalog,
     store: new TableRequestStore({ tables }),
-    directory: new GraphDirectory(graphClient),
+    directory,
+    resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient),
     notifier: new TeamsNotifier({ adapter, botAppId, conversations, catalog, clock }),
     clock,
     logger,
     newRequestId: randomUUID,
   };
+  // Names for the cards, looked up once now so the first submits need not wait for Graph.
+  app.resourceNames
+    .warm(catalog.allPackages().flatMap((entry) => entry.accessPackage.resources))
+    .catch((err) => logger.warn({ err: describe(err) }, 'warming resource names failed'));
   const effects = new EffectRunner(app);
   const application = createBotApplication({
     adapter,
@@ -141,6 +149,8 @@ const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedErr
 async function main(): Promise<void> {
   let config: Config;
   try {
+    // A local .env (see .env.sample) fills in what the environment does not already set.
+    if (existsSync('.env')) process.loadEnvFile('.env');
     config = loadConfig();
   } catch (err) {
     console.error(`Configuration error: ${(err as Error).message}`);

@@ -3,18 +3,26 @@
  * time, in order; requests run in parallel. An effect that fails stays in the outbox and is retried by
  * the next sweep, so a crash between a transition and its effects loses nothing.
  */
-import { ConcurrencyError } from '../domain/errors';
+import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
 import { recordDelivery, startStage, undeliveredResources, type GrantResult } from '../domain/transitions';
 import { resolveStageApprovers } from './approvers';
 import type { AppContext } from './context';
 import type { LoadedRequest, PendingEffect } from './ports';
-import { stagePolicyOf } from './requestPolicy';
+import { CatalogDriftError, stagePolicyOf } from './requestPolicy';
 
 /** How often one effect is re-tried within a run after losing an ETag race. */
 const MAX_CONFLICT_RETRIES = 5;
 
 type EffectHandler = (loaded: LoadedRequest, pending: PendingEffect) => Promise<void>;
+
+/**
+ * Errors no retry can fix: the request moved on (a domain rule refuses the effect) or the catalog lost
+ * its policy. Such an effect is dropped, loudly, instead of blocking the request's outbox for ever.
+ */
+function isPermanent(err: unknown): boolean {
+  return err instanceof DomainError || err instanceof CatalogDriftError;
+}
 
 export class EffectRunner {
   private readonly running = new Map<string, Promise<void>>();
@@ -64,13 +72,26 @@ export class EffectRunner {
       const loaded = await this.ctx.store.get(requestId);
       const pending = loaded?.effects[0];
       if (!loaded || !pending) return;
+      if (this.deferredUntilDue(requestId, pending)) return;
       try {
         await this.handlers[pending.effect.kind](loaded, pending);
         conflicts = 0;
       } catch (err) {
-        if (!(err instanceof ConcurrencyError) || ++conflicts > MAX_CONFLICT_RETRIES) throw err;
+        if (err instanceof ConcurrencyError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
+        if (!isPermanent(err)) throw err;
+        this.ctx.logger.error({ requestId, effect: pending.effect, err: describe(err) }, 'effect can never succeed; dropped');
+        await this.ctx.store.record(requestId, { completedEffectIds: [pending.id] });
       }
     }
+  }
+
+  /** An effect with a backoff not yet over waits; a timer runs the request again when it is due. */
+  private deferredUntilDue(requestId: string, pending: PendingEffect): boolean {
+    const notBefore = 'notBefore' in pending.effect && pending.effect.notBefore ? Date.parse(pending.effect.notBefore) : 0;
+    const waitInMs = notBefore - this.ctx.clock.now().getTime();
+    if (waitInMs <= 0) return false;
+    setTimeout(() => this.kick(requestId), waitInMs).unref();
+    return true;
   }
 
   private readonly handlers: Record<Effect['kind'], EffectHandler> = {
@@ -113,10 +134,12 @@ export class EffectRunner {
   }
 
   private async refreshCards(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
-    const failures = await Promise.allSettled(loaded.cards.map((card) => this.ctx.notifier.update(card, loaded.request)));
-    failures.forEach((result, i) => {
+    const { cards: kinds } = pending.effect as Extract<Effect, { kind: 'refreshCards' }>;
+    const cards = loaded.cards.filter((card) => kinds.includes(card.card));
+    const results = await Promise.allSettled(cards.map((card) => this.ctx.notifier.update(card, loaded.request)));
+    results.forEach((result, i) => {
       if (result.status === 'rejected') {
-        const card = loaded.cards[i];
+        const card = cards[i];
         this.ctx.logger.warn({ requestId: loaded.request.id, recipientId: card.recipientId, err: describe(result.reason) }, 'card update failed');
       }
     });

@@ -104,6 +104,23 @@ export interface DirectoryUser {
   accountEnabled: boolean;
 }
 
+export interface DirectoryGroup {
+  id: string;
+  displayName: string;
+}
+
+export interface DirectoryAppRole {
+  id: string;
+  displayName: string;
+  value?: string;
+}
+
+export interface DirectoryServicePrincipal {
+  id: string;
+  displayName: string;
+  appRoles: DirectoryAppRole[];
+}
+
 export interface Directory {
   /** undefined when the user does not exist (404). */
   getUser(userId: string): Promise<DirectoryUser | undefined>;
@@ -113,6 +130,10 @@ export interface Directory {
   listTransitiveMemberUserIds(groupId: string): Promise<string[]>;
   /** The subset of `groupIds` the user is a transitive member of (Graph checkMemberGroups). */
   checkMemberGroups(userId: string, groupIds: string[]): Promise<string[]>;
+  /** undefined when the group does not exist (404). */
+  getGroup(groupId: string): Promise<DirectoryGroup | undefined>;
+  /** The service principal with the app roles it defines; undefined when it does not exist (404). */
+  getServicePrincipal(servicePrincipalId: string): Promise<DirectoryServicePrincipal | undefined>;
 }
 
 export type GrantOutcome =

@@ -48,6 +48,8 @@ export async function submitRequest(ctx: AppContext, input: SubmitRequestInput):
 
   const now = ctx.clock.now();
   const fields = validateRequestForm(policy, input, localDate(now, input.timeZone));
+  // Snapshot the resources' names for the cards; a lookup that fails leaves a name out, never the request.
+  const resourceNames = await ctx.resourceNames.namesFor(entry.accessPackage.resources);
   const { next, effects } = createRequest({
     id: ctx.newRequestId(),
     entry,
@@ -55,6 +57,7 @@ export async function submitRequest(ctx: AppContext, input: SubmitRequestInput):
     requester: snapshotOf(user),
     fields,
     now,
+    resourceNames,
   });
   const cards = input.formCard ? [{ ...input.formCard, card: 'requestStatus' as const }] : [];
   const created = await ctx.store.create(next, { effects, cards });

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const objectId = z.string().regex(GUID, 'must be an Entra object id (a GUID)');
+/** Entra object ids, lower-cased so they compare equal to what Teams and Graph send. */
+const objectId = z.preprocess(
+  (value) => (typeof value === 'string' ? value.toLowerCase() : value),
+  z.string().regex(GUID, 'must be an Entra object id (a GUID)'),
+);
 const slug = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, "-", "_" or "."');

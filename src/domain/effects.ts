@@ -17,9 +17,12 @@ export type Effect =
   | { kind: 'startStage' }
   /** Post a card of `card` kind to `recipientId` (or update it if this person already has that card). */
   | { kind: 'notify'; recipientId: string; card: CardKind }
-  /** Re-render every card posted for the request from current state (#4 and the requester's status card). */
-  | { kind: 'refreshCards' }
-  /** Grant every resource not yet delivered, through Microsoft Graph. */
-  | { kind: 'deliver' };
+  /**
+   * Re-render the posted cards of these kinds from current state (#4, the requester's status card).
+   * Scoped by kind so a transition only touches the cards whose content it changes (Teams rate limits).
+   */
+  | { kind: 'refreshCards'; cards: CardKind[] }
+  /** Grant every resource not yet delivered, through Microsoft Graph; not before `notBefore` (a retry's backoff). */
+  | { kind: 'deliver'; notBefore?: string };
 
 export type EffectKind = Effect['kind'];

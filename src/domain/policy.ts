@@ -37,15 +37,15 @@ export interface ValidRequestFields {
   endDate?: string;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Teams' Input.Date sends YYYY-MM-DD; a full ISO 8601 timestamp is accepted too, and its date part kept. */
+const DATE_OR_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 function parseDateField(value: string | undefined, field: 'startDate' | 'endDate'): string | undefined {
   const trimmed = value?.trim();
   if (!trimmed) return undefined;
-  // Teams' Input.Date sends YYYY-MM-DD; accept a full ISO timestamp too and keep its date part.
-  const date = trimmed.length > 10 && DATE.test(trimmed.slice(0, 10)) ? trimmed.slice(0, 10) : trimmed;
+  const date = DATE_OR_TIMESTAMP.exec(trimmed)?.[1];
   const parsed = new Date(`${date}T00:00:00Z`);
-  if (!DATE.test(date) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) {
+  if (!date || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) {
     throw new ValidationError('error.invalidDate', { field });
   }
   return date;
@@ -77,9 +77,10 @@ export function validateRequestForm(policy: Policy, input: RequestFormInput, tod
   if (startDate && startDate < today) throw new ValidationError('error.startInPast');
   if (endDate && endDate < today) throw new ValidationError('error.endInPast');
   if (startDate && endDate && endDate < startDate) throw new ValidationError('error.endBeforeStart');
-  if (endDate) {
-    const limit = latestEndDate(policy.expiration, startDate ?? today);
-    if (limit && endDate > limit) throw new ValidationError('error.endAfterPolicyLimit', { date: limit });
+  const limit = latestEndDate(policy.expiration, startDate ?? today);
+  // A start after a fixed end date (expiration onDate) would give no access at all.
+  if (limit && ((endDate && endDate > limit) || (startDate && startDate > limit))) {
+    throw new ValidationError('error.endAfterPolicyLimit', { date: limit });
   }
   return { justification, startDate, endDate };
 }

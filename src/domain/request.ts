@@ -48,7 +48,16 @@ export interface StageState {
   decision?: Decision;
 }
 
-export interface ResourceDelivery {
+/**
+ * What people call a resource, as the directory named it: the group's name, or the app role's name
+ * (`displayName`) and its application's (`appDisplayName`). Either may be unknown.
+ */
+export interface ResourceName {
+  displayName?: string;
+  appDisplayName?: string;
+}
+
+export interface ResourceDelivery extends ResourceName {
   /** Stable key within the request: the index of the resource in the package, zero-padded ("00", "01", ...). */
   key: string;
   resource: Resource;
@@ -58,6 +67,7 @@ export interface ResourceDelivery {
   /** Graph id of the app-role assignment, kept for removal. */
   assignmentId?: string;
   updatedAt?: string;
+  // displayName / appDisplayName (from ResourceName): the names at submit time, like the requester snapshot.
 }
 
 export interface AccessRequest {

@@ -14,6 +14,7 @@ import {
   type PersonSnapshot,
   type RequestState,
   type ResourceDelivery,
+  type ResourceName,
 } from './request';
 
 export interface Transition {
@@ -22,6 +23,10 @@ export interface Transition {
 }
 
 const DAY_IN_MS = 86_400_000;
+
+/** The requester's live status card follows every state; approval cards change only when the stage closes. */
+const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
+const REFRESH_STATUS_AND_APPROVALS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] };
 
 function advance(request: AccessRequest, changes: Partial<AccessRequest>, now: Date): AccessRequest {
   return { ...request, ...changes, version: request.version + 1, updatedAt: now.toISOString() };
@@ -34,18 +39,25 @@ export interface NewRequestInput {
   requester: PersonSnapshot;
   fields: ValidRequestFields;
   now: Date;
+  /** Names of the package's resources, in the same order (a snapshot for the cards); any may be missing. */
+  resourceNames?: ResourceName[];
 }
 
 /** A new request: waiting for its first approval stage, or approved at once when the policy needs no approval. */
-export function createRequest({ id, entry, policy, requester, fields, now }: NewRequestInput): Transition {
+export function createRequest({ id, entry, policy, requester, fields, now, resourceNames }: NewRequestInput): Transition {
   const at = now.toISOString();
   const needsApproval = policy.approval.required && policy.approval.stages.length > 0;
-  const resources: ResourceDelivery[] = entry.accessPackage.resources.map((resource, i) => ({
-    key: String(i).padStart(2, '0'),
-    resource,
-    status: 'pending',
-    attempts: 0,
-  }));
+  const resources: ResourceDelivery[] = entry.accessPackage.resources.map((resource, i) => {
+    const name = resourceNames?.[i];
+    return {
+      key: String(i).padStart(2, '0'),
+      resource,
+      ...(name?.displayName ? { displayName: name.displayName } : {}),
+      ...(name?.appDisplayName ? { appDisplayName: name.appDisplayName } : {}),
+      status: 'pending',
+      attempts: 0,
+    };
+  });
   const next: AccessRequest = {
     id,
     version: 1,
@@ -87,7 +99,7 @@ export function startStage(
   const next = advance(request, { state: 'pendingApproval', stages: [...request.stages, stage] }, now);
   const effects: Effect[] = [
     ...approvers.approverIds.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
-    { kind: 'refreshCards' },
+    REFRESH_STATUS,
   ];
   return { next, effects };
 }
@@ -137,15 +149,15 @@ export function decide(
     const next = advance(request, { state: 'denied', stages, completedAt: at }, now);
     return {
       next,
-      effects: [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: request.requester.id, card: 'requestDenied' }],
+      effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: request.requester.id, card: 'requestDenied' }],
     };
   }
   if (stages.length < stageCount) {
-    return { next: advance(request, { stages }, now), effects: [{ kind: 'refreshCards' }, { kind: 'startStage' }] };
+    return { next: advance(request, { stages }, now), effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'startStage' }] };
   }
   return {
     next: advance(request, { state: 'approved', stages }, now),
-    effects: [{ kind: 'refreshCards' }, { kind: 'deliver' }],
+    effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }],
   };
 }
 
@@ -154,6 +166,13 @@ export type GrantResult =
   | { key: string; status: 'failed'; transient: boolean; error: string };
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
+const FIRST_RETRY_DELAY_IN_MS = 5_000;
+const MAX_RETRY_DELAY_IN_MS = 300_000;
+
+/** Exponential backoff after the `attempts`-th failed attempt: 5 s, 10 s, 20 s, ... at most 5 min. */
+export function retryDelayInMs(attempts: number): number {
+  return Math.min(MAX_RETRY_DELAY_IN_MS, FIRST_RETRY_DELAY_IN_MS * 2 ** Math.max(0, attempts - 1));
+}
 
 /**
  * Records the outcome of one delivery attempt. Transient failures are retried (the request stays
@@ -177,18 +196,21 @@ export function recordDelivery(request: AccessRequest, results: GrantResult[], n
     return { ...r, status: retry ? 'pending' : 'failed', attempts, lastError: result.error, updatedAt: at };
   });
 
-  if (resources.some((r) => r.status === 'pending')) {
-    return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver' }] };
+  const retrying = resources.filter((r) => r.status === 'pending');
+  if (retrying.length > 0) {
+    const attempts = Math.max(...retrying.map((r) => r.attempts));
+    const notBefore = new Date(now.getTime() + retryDelayInMs(attempts)).toISOString();
+    return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver', notBefore }] };
   }
   const delivered = resources.filter((r) => r.status === 'delivered').length;
   if (delivered === resources.length) {
     return {
       next: advance(request, { state: 'delivered', resources, completedAt: at }, now),
-      effects: [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' }],
+      effects: [REFRESH_STATUS, { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' }],
     };
   }
   const state: RequestState = delivered > 0 ? 'partiallyDelivered' : 'deliveryFailed';
-  return { next: advance(request, { state, resources, completedAt: at }, now), effects: [{ kind: 'refreshCards' }] };
+  return { next: advance(request, { state, resources, completedAt: at }, now), effects: [REFRESH_STATUS] };
 }
 
 /** Resources still to grant. */

@@ -1,9 +1,17 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
-import type { Directory, DirectoryUser } from '../app/ports';
+import type { Directory, DirectoryGroup, DirectoryServicePrincipal, DirectoryUser } from '../app/ports';
 import { callGraph, GraphCallError } from './errors';
 import { nextLinkPath } from './graphClient';
-import { directoryObjectSchema, pageSchema, parseGraphResponse, stringListSchema, userSchema } from './responses';
+import {
+  directoryObjectSchema,
+  groupSchema,
+  pageSchema,
+  parseGraphResponse,
+  servicePrincipalSchema,
+  stringListSchema,
+  userSchema,
+} from './responses';
 
 const USER_FIELDS = 'id,displayName,mail,department,jobTitle,companyName,userType,accountEnabled';
 const USER_TYPE = '#microsoft.graph.user';
@@ -83,5 +91,29 @@ export class GraphDirectory implements Directory {
     }
     // Keep the caller's order and spelling.
     return wanted.filter((id) => found.has(id.toLowerCase()));
+  }
+
+  async getGroup(groupId: string): Promise<DirectoryGroup | undefined> {
+    const path = `/groups/${encodeURIComponent(groupId)}`;
+    const body: unknown = await undefinedIfNotFound(() => this.client.api(path).select('id,displayName').get());
+    if (body === undefined) return undefined;
+    const group = parseGraphResponse(groupSchema, body, `GET ${path}`);
+    return { id: group.id, displayName: group.displayName ?? group.id };
+  }
+
+  async getServicePrincipal(servicePrincipalId: string): Promise<DirectoryServicePrincipal | undefined> {
+    const path = `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}`;
+    const body: unknown = await undefinedIfNotFound(() => this.client.api(path).select('id,displayName,appRoles').get());
+    if (body === undefined) return undefined;
+    const sp = parseGraphResponse(servicePrincipalSchema, body, `GET ${path}`);
+    return {
+      id: sp.id,
+      displayName: sp.displayName ?? sp.id,
+      appRoles: (sp.appRoles ?? []).map((role) => ({
+        id: role.id,
+        displayName: role.displayName ?? role.value ?? role.id,
+        ...(role.value ? { value: role.value } : {}),
+      })),
+    };
   }
 }

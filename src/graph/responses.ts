@@ -36,6 +36,16 @@ export const userSchema = z.object({
   accountEnabled: z.boolean().nullish(),
 });
 
+export const groupSchema = z.object({ id: z.string(), displayName: optionalText });
+
+export const servicePrincipalSchema = z.object({
+  id: z.string(),
+  displayName: optionalText,
+  appRoles: z
+    .array(z.object({ id: z.string(), displayName: optionalText, value: optionalText }))
+    .nullish(),
+});
+
 export const directoryObjectSchema = z.object({ '@odata.type': z.string().optional(), id: z.string() });
 
 export const stringListSchema = z.object({ value: z.array(z.string()) });

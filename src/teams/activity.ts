@@ -2,6 +2,11 @@
 import { TurnContext, type Activity } from 'botbuilder';
 import type { ConversationRecord } from '../app/ports';
 
+/** The sender's Entra object id, lower-cased like every object id the bot stores. */
+export function aadObjectIdOf(activity: Activity): string | undefined {
+  return activity.from?.aadObjectId?.toLowerCase();
+}
+
 export function tenantOf(activity: Activity): string | undefined {
   const channelData = activity.channelData as { tenant?: { id?: string } } | undefined;
   return activity.conversation?.tenantId ?? channelData?.tenant?.id;
@@ -38,7 +43,7 @@ export function conversationRecordOf(activity: Activity, now: Date): Conversatio
     updatedAt: now.toISOString(),
   };
   if (isPersonal(activity)) {
-    const userId = activity.from?.aadObjectId;
+    const userId = aadObjectIdOf(activity);
     return userId ? { ...base, kind: 'user', key: userId } : undefined;
   }
   const channelId = channelIdOf(activity);

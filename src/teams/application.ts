@@ -14,7 +14,7 @@ import { showHelp, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
 import { sendError, sendFailure } from './invokeResponses';
-import { VERBS } from './verbs';
+import { VERBS, type Verb } from './verbs';
 
 export interface BotApplicationOptions {
   adapter: TeamsAdapter;
@@ -29,6 +29,13 @@ export interface BotApplicationOptions {
 const CARD_ACTION_INVOKE = 'adaptiveCard/action';
 
 type CardActionHandler = (deps: CardActionDeps, context: TurnContext, data: unknown) => Promise<void>;
+
+/** Every verb a card can carry, and its handler: a verb without a route does not compile. */
+export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
+  [VERBS.submitRequest]: submitRequestAction,
+  [VERBS.approve]: decisionAction('approved'),
+  [VERBS.deny]: decisionAction('denied'),
+};
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
   const { app: ctx, recorder } = options;
@@ -66,9 +73,7 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
   });
 
   // Card actions (Universal Actions, Action.Execute)
-  bot.adaptiveCards.actionExecute(VERBS.submitRequest, cardAction(submitRequestAction));
-  bot.adaptiveCards.actionExecute(VERBS.approve, cardAction(decisionAction('approved')));
-  bot.adaptiveCards.actionExecute(VERBS.deny, cardAction(decisionAction('denied')));
+  for (const [verb, handler] of Object.entries(CARD_ACTIONS)) bot.adaptiveCards.actionExecute(verb, cardAction(handler));
   // Any other invoke (unknown verb, Action.Submit, other invoke names) gets a 400 with a sentence.
   bot.addRoute(
     async (context) => context.activity.type === ActivityTypes.Invoke,

@@ -7,7 +7,7 @@ import { submitRequest } from '../app/submitRequest';
 import type { CardKind } from '../domain/effects';
 import { ForbiddenError } from '../domain/errors';
 import type { AccessRequest, DecisionOutcome } from '../domain/request';
-import { timeZoneOf } from './activity';
+import { aadObjectIdOf, timeZoneOf } from './activity';
 import { afterResponse } from './afterResponse';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
@@ -21,7 +21,7 @@ export interface CardActionDeps {
 }
 
 function actorIdOf(context: TurnContext): string {
-  const id = context.activity.from?.aadObjectId;
+  const id = aadObjectIdOf(context.activity);
   if (!id) throw new ForbiddenError('error.unknownUser');
   return id;
 }

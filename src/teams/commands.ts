@@ -2,12 +2,13 @@
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
 import { requestableOptions } from '../app/eligibility';
+import { aadObjectIdOf } from './activity';
 import { localeOf, t } from './i18n';
 import { cardAttachment, renderHelp, renderRequestForm } from './views';
 
 export async function showRequestForm(ctx: AppContext, context: TurnContext): Promise<void> {
   const locale = localeOf(context.activity.locale);
-  const userId = context.activity.from?.aadObjectId;
+  const userId = aadObjectIdOf(context.activity);
   const user = userId ? await ctx.directory.getUser(userId) : undefined;
   if (!user) {
     await context.sendActivity(t(locale, 'error.unknownUser'));

@@ -12,10 +12,12 @@ const PATTI = '11111111-0000-4000-8000-000000000003';
 const MEGAN = '11111111-0000-4000-8000-000000000005';
 const ISAIAH = '11111111-0000-4000-8000-000000000006';
 const GRADY = '11111111-0000-4000-8000-000000000007';
+const CRM_USERS = '22222222-0000-4000-8000-000000000001';
 const SALES_TEAM = '22222222-0000-4000-8000-000000000002';
 const CRM_APPROVERS = '22222222-0000-4000-8000-000000000003';
 const SALES_LEADS = '22222222-0000-4000-8000-000000000004';
 const MARKETING_TEAM = '22222222-0000-4000-8000-000000000005';
+const CRM_SP = '33333333-0000-4000-8000-000000000001';
 const MISSING = '99999999-0000-4000-8000-000000000099';
 
 const fastRetry = { maxRetries: 2, delayInSeconds: 0 };
@@ -107,6 +109,28 @@ describe('GraphDirectory over the Graph emulator', () => {
   it('splits more than 20 group ids into several checkMemberGroups calls', async () => {
     const filler = Array.from({ length: 24 }, (_, i) => `99999999-0000-4000-8000-${String(i).padStart(12, '0')}`);
     assert.deepEqual(await directory.checkMemberGroups(DIEGO, [...filler, SALES_TEAM, CRM_APPROVERS]), [SALES_TEAM, CRM_APPROVERS]);
+  });
+
+  it('reads a group\'s name, and undefined for an unknown group', async () => {
+    assert.deepEqual(await directory.getGroup(CRM_USERS), { id: CRM_USERS, displayName: 'CRM Users' });
+    assert.equal(await directory.getGroup(MISSING), undefined);
+  });
+
+  it('reads a service principal with its app roles, and undefined for an unknown one', async () => {
+    assert.deepEqual(await directory.getServicePrincipal(CRM_SP), {
+      id: CRM_SP,
+      displayName: 'Contoso CRM',
+      appRoles: [
+        { id: '44444444-0000-4000-8000-000000000001', displayName: 'CRM Reader', value: 'CRM.Reader' },
+        { id: '44444444-0000-4000-8000-000000000002', displayName: 'CRM Editor', value: 'CRM.Editor' },
+      ],
+    });
+    assert.equal(await directory.getServicePrincipal(MISSING), undefined);
+  });
+
+  it('rejects a failed name lookup with a named Graph error (the namer turns it into a warning)', async () => {
+    emulator.failNext({ path: `/groups/${CRM_USERS}`, status: 403, code: 'Authorization_RequestDenied' });
+    await assert.rejects(directory.getGroup(CRM_USERS), (err: unknown) => err instanceof GraphCallError && err.statusCode === 403);
   });
 
   it('retries a throttled read after Retry-After', async () => {

@@ -69,8 +69,14 @@ describe('TableRequestStore (Azurite)', function () {
           aStage({ index: 1, approverIds: ['66666666-6666-6666-6666-666666666666'], usedFallback: true }),
         ],
         resources: [
-          aResource({ key: '00' }),
+          aResource({ key: '00', displayName: 'CRM Users' }),
           aResource({ key: '01', status: 'failed', attempts: 2, lastError: 'Forbidden' }),
+          aResource({
+            key: '02',
+            resource: { type: 'appRole', servicePrincipalId: '33333333-3333-3333-3333-333333333333', appRoleId: '44444444-4444-4444-4444-444444444444' },
+            displayName: 'CRM Reader',
+            appDisplayName: 'Contoso CRM',
+          }),
         ],
       });
       const cards = [aPostedCard(), aPostedCard({ recipientId: request.requester.id, card: 'requestStatus' })];
@@ -196,7 +202,7 @@ describe('TableRequestStore (Azurite)', function () {
       assert.ok(loaded);
       const results = await Promise.allSettled([
         store.commit(loaded, next(loaded, { state: 'approved' }), { effects: [{ kind: 'deliver' }] }),
-        store.commit(loaded, next(loaded, { state: 'denied' }), { effects: [{ kind: 'refreshCards' }] }),
+        store.commit(loaded, next(loaded, { state: 'denied' }), { effects: [{ kind: 'refreshCards', cards: ['requestStatus'] }] }),
       ]);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -240,7 +246,7 @@ describe('TableRequestStore (Azurite)', function () {
     it('keeps added effects in creation order across commits and lists the request as pending', async () => {
       const created = await store.create(aRequest(), { effects: [{ kind: 'startStage' }] });
       const second = await store.commit(created, next(created), {
-        effects: [notifyApprover, { kind: 'refreshCards' }],
+        effects: [notifyApprover, { kind: 'refreshCards', cards: ['requestStatus'] }],
       });
       const third = await store.commit(second, next(second), { effects: [{ kind: 'deliver' }] });
 
@@ -283,7 +289,7 @@ describe('TableRequestStore (Azurite)', function () {
     it('record() upserts cards and completes effects, and tolerates effects already gone', async () => {
       const card = aPostedCard({ activityId: 'first' });
       const created = await store.create(aRequest(), {
-        effects: [{ kind: 'startStage' }, notifyApprover, { kind: 'refreshCards' }],
+        effects: [{ kind: 'startStage' }, notifyApprover, { kind: 'refreshCards', cards: ['requestStatus'] }],
         cards: [card],
       });
       const [a, b, c] = created.effects.map((e) => e.id);

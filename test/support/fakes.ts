@@ -10,6 +10,8 @@ import type {
   Clock,
   CommitOptions,
   Directory,
+  DirectoryGroup,
+  DirectoryServicePrincipal,
   DirectoryUser,
   GrantOutcome,
   LoadedRequest,
@@ -21,6 +23,7 @@ import type {
   RequestStore,
   SendOutcome,
 } from '../../src/app/ports';
+import { ResourceNamer } from '../../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
 import type { Resource } from '../../src/catalog/types';
 import type { CardKind, Effect } from '../../src/domain/effects';
@@ -353,10 +356,18 @@ export interface DirectorySeedGroup {
   owners?: string[];
 }
 
-/** The directory.sample.json format (other sections, e.g. servicePrincipals, are ignored). */
+export interface DirectorySeedServicePrincipal {
+  id: string;
+  appId?: string;
+  displayName: string;
+  appRoles?: Array<{ id: string; displayName: string; value?: string; description?: string }>;
+}
+
+/** The directory.sample.json format (other sections are ignored). */
 export interface DirectorySeed {
   users?: DirectorySeedUser[];
   groups?: DirectorySeedGroup[];
+  servicePrincipals?: DirectorySeedServicePrincipal[];
 }
 
 export function sampleDirectorySeed(): DirectorySeed {
@@ -367,11 +378,20 @@ export function sampleDirectorySeed(): DirectorySeed {
 export class FakeDirectory implements Directory {
   private readonly users = new Map<string, DirectorySeedUser>();
   private readonly groups = new Map<string, DirectorySeedGroup>();
-  readonly calls = { getUser: 0, getManager: 0, listTransitiveMemberUserIds: 0, checkMemberGroups: 0 };
+  private readonly servicePrincipals = new Map<string, DirectorySeedServicePrincipal>();
+  readonly calls = {
+    getUser: 0,
+    getManager: 0,
+    listTransitiveMemberUserIds: 0,
+    checkMemberGroups: 0,
+    getGroup: 0,
+    getServicePrincipal: 0,
+  };
 
   constructor(seed: DirectorySeed = sampleDirectorySeed()) {
     for (const user of seed.users ?? []) this.users.set(user.id, copy(user));
     for (const group of seed.groups ?? []) this.groups.set(group.id, copy(group));
+    for (const sp of seed.servicePrincipals ?? []) this.servicePrincipals.set(sp.id, copy(sp));
   }
 
   static sample(): FakeDirectory {
@@ -419,6 +439,25 @@ export class FakeDirectory implements Directory {
     return groupIds.filter((g) => this.groups.has(g) && this.transitiveUsers(g).includes(userId));
   }
 
+  async getGroup(groupId: string): Promise<DirectoryGroup | undefined> {
+    this.calls.getGroup++;
+    await tick();
+    const group = this.groups.get(groupId);
+    return group ? { id: group.id, displayName: group.displayName ?? group.id } : undefined;
+  }
+
+  async getServicePrincipal(servicePrincipalId: string): Promise<DirectoryServicePrincipal | undefined> {
+    this.calls.getServicePrincipal++;
+    await tick();
+    const sp = this.servicePrincipals.get(servicePrincipalId);
+    if (!sp) return undefined;
+    return {
+      id: sp.id,
+      displayName: sp.displayName,
+      appRoles: (sp.appRoles ?? []).map((r) => ({ id: r.id, displayName: r.displayName, ...(r.value ? { value: r.value } : {}) })),
+    };
+  }
+
   private transitiveUsers(groupId: string): string[] {
     const users = new Set<string>();
     const seen = new Set<string>();
@@ -444,6 +483,12 @@ export class FakeDirectory implements Directory {
     const user = this.users.get(userId);
     if (!user) throw new Error(`no user ${userId}`);
     this.users.set(userId, { ...user, ...copy(changes) });
+  }
+
+  renameGroup(groupId: string, displayName: string): void {
+    const group = this.groups.get(groupId);
+    if (!group) throw new Error(`no group ${groupId}`);
+    this.groups.set(groupId, { ...group, displayName });
   }
 
   setGroupMembers(groupId: string, members: string[]): void {
@@ -601,15 +646,18 @@ export type TestContextOverrides = Partial<Omit<TestContext, 'newRequestId'>> & 
 /** An AppContext over the sample catalog, the demo tenant and fresh fakes; override any part. */
 export function createTestContext(overrides: TestContextOverrides = {}): TestContext {
   const clock = overrides.clock ?? new ManualClock();
+  const directory = overrides.directory ?? FakeDirectory.sample();
+  const logger = overrides.logger ?? silentLogger;
   let requestSeq = 0;
   return {
     catalog: overrides.catalog ?? sampleCatalog(),
     store: overrides.store ?? new InMemoryRequestStore(),
-    directory: overrides.directory ?? FakeDirectory.sample(),
+    directory,
+    resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),
     notifier: overrides.notifier ?? new RecordingNotifier(clock),
     clock,
-    logger: overrides.logger ?? silentLogger,
+    logger,
     newRequestId: overrides.newRequestId ?? (() => `request-${String(++requestSeq).padStart(4, '0')}`),
   };
 }

@@ -7,6 +7,7 @@ import { errorText, formatDate, formatDateTime, localeOf, messageCatalog, stateT
 import { en } from '../../src/teams/i18n/en';
 import { ja } from '../../src/teams/i18n/ja';
 import { VERBS } from '../../src/teams/verbs';
+import { CARD_ACTIONS } from '../../src/teams/application';
 import {
   cardAttachment,
   renderHelp,
@@ -40,7 +41,8 @@ type Json = Record<string, unknown>;
 const LOCALES: Locale[] = ['en', 'ja'];
 const MAX_CARD_BYTES = 28 * 1024;
 const OPTIONS: RequestCardOptions = { now: NOW, stageCount: 2, approverJustificationRequired: true };
-const VERB_VALUES: string[] = Object.values(VERBS);
+/** Verbs with a registered route: every verb on a card must be one of them. */
+const VERB_VALUES: string[] = Object.keys(CARD_ACTIONS);
 
 const FORM: RequestFormModel = {
   packages: [
@@ -453,6 +455,61 @@ describe('requester cards', () => {
     const [factSet] = objectsIn(card).filter((o) => o.type === 'FactSet');
     assert.deepEqual((factSet.facts as Json[]).map((f) => f.title), ['request', 'status', 'cancel', 'help']);
     assert.ok((factSet.facts as Json[]).every((f) => typeof f.value === 'string' && f.value.endsWith('.')));
+  });
+});
+
+describe('resource names on cards', () => {
+  /** buildResources() with the names the directory gave at submit time. */
+  function named(request: AccessRequest): AccessRequest {
+    const [group, appRole] = request.resources;
+    return {
+      ...request,
+      resources: [
+        { ...group, displayName: 'CRM Users' },
+        { ...appRole, displayName: 'CRM Reader', appDisplayName: 'Contoso CRM' },
+      ],
+    };
+  }
+
+  it('the approval card lists what is requested, by name, in both languages', () => {
+    const en = visibleText(approvalCard(named(buildRequest()), APPROVER.id));
+    assert.ok(en.includes('Access requested\nCRM Users (member)\nCRM Reader in Contoso CRM'), en);
+    assert.doesNotMatch(en, /0c2d8f4e/);
+    const ja = visibleText(approvalCard(named(buildRequest()), APPROVER.id, {}, 'ja'));
+    assert.ok(ja.includes('要求されているアクセス\nCRM Users (メンバー)\nContoso CRM の CRM Reader'), ja);
+  });
+
+  it('the delivered and status cards show the names in both languages', () => {
+    const delivered = named(withDelivery(withDecision(buildRequest(), 'approved'), 'delivered'));
+    const en = visibleText(requesterCard('accessDelivered', delivered));
+    assert.match(en, /CRM Users \(member\)/);
+    assert.match(en, /CRM Reader in Contoso CRM/);
+    const ja = visibleText(requesterCard('accessDelivered', delivered, 'ja'));
+    assert.match(ja, /CRM Users \(メンバー\)/);
+    assert.match(ja, /Contoso CRM の CRM Reader/);
+    const status = visibleText(requesterCard('requestStatus', { ...delivered, state: 'delivering' }, 'ja'));
+    assert.match(status, /Contoso CRM の CRM Reader/);
+  });
+
+  it('falls back to the ids for a name that was not known, resource by resource', () => {
+    const request = withDelivery(withDecision(buildRequest(), 'approved'), 'delivered');
+    const [group, appRole] = request.resources;
+    const partly = { ...request, resources: [group, { ...appRole, displayName: 'CRM Reader', appDisplayName: 'Contoso CRM' }] };
+    const text = visibleText(requesterCard('accessDelivered', partly));
+    assert.match(text, /Group 0c2d8f4e-1a2b-4c3d-8e9f-0a1b2c3d4e01 \(member\)/);
+    assert.match(text, /CRM Reader in Contoso CRM/);
+    // An app role whose application is known but whose role is not keeps the id text.
+    const roleMissing = { ...request, resources: [{ ...group, displayName: 'CRM Users' }, { ...appRole, appDisplayName: 'Contoso CRM' }] };
+    const ja = visibleText(approvalCard(roleMissing, APPROVER.id, {}, 'ja'));
+    assert.match(ja, /CRM Users \(メンバー\)/);
+    assert.match(ja, /アプリケーション 0c2d8f4e-1a2b-4c3d-8e9f-0a1b2c3d4e02 のアプリ ロール 0c2d8f4e-1a2b-4c3d-8e9f-0a1b2c3d4e03/);
+  });
+
+  it('the approval card of a large package lists the first resources and counts the rest', () => {
+    const card = approvalCard({ ...manyFailedResources(), state: 'pendingApproval', stages: [buildStage()] }, APPROVER.id);
+    assert.match(visibleText(card), new RegExp(`${90 - MAX_RESOURCE_ROWS} more resources are not shown`));
+    assert.ok(Buffer.byteLength(JSON.stringify(card)) < MAX_CARD_BYTES);
+    assert.deepEqual(parseCard(card).problems ?? [], []);
   });
 });
 

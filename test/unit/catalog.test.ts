@@ -69,6 +69,12 @@ describe('catalog', () => {
     });
   });
 
+  it('lower-cases object ids, so they compare equal to what Teams and Graph send', () => {
+    const upper = '11111111-0000-4000-8000-00000000000A';
+    const catalog = parseCatalog(sampleWith([['administrators'], [upper]]));
+    assert.deepEqual(catalog.administrators, [upper.toLowerCase()]);
+  });
+
   describe('errors name the JSON path and the problem', () => {
     it('an object id that is not a GUID', async () => {
       await refused(
@@ -142,8 +148,8 @@ describe('catalog', () => {
       await refused({ catalogs: [] }, '$.catalogs needs at least one catalog');
     });
 
-    it('BUG: an onDate that does not exist (2026-02-30) is refused', async () => {
-      // schema.ts checks "is not a real date" with Date.parse, which rolls 2026-02-30 over to 2026-03-02.
+    it('an onDate that does not exist (2026-02-30) is refused', async () => {
+      // Date.parse alone would roll 2026-02-30 over to 2026-03-02 (regression test).
       await refused(
         sampleWith([['catalogs', 0, 'accessPackages', 0, 'policies', 0, 'expiration'], { onDate: '2026-02-30' }]),
         '$.catalogs[0].accessPackages[0].policies[0].expiration',

@@ -82,6 +82,16 @@ describe('domain/policy', () => {
   });
 
   describe('validateRequestForm', () => {
+    it('refuses a date with anything after it that is not a time', async () => {
+      for (const startDate of ['2026-03-05garbage', '2026-03-05 ', '2026-03-05T', '2026-3-5']) {
+        await refuses(crmPolicy, { justification: 'j', startDate: `${startDate}x` }, 'error.invalidDate', { field: 'startDate' });
+      }
+    });
+
+    it('refuses a start date after a fixed end date, even without an end date', async () => {
+      await refuses(withExpiration({ onDate: '2026-06-30' }), { justification: 'j', startDate: '2026-07-15' }, 'error.endAfterPolicyLimit', { date: '2026-06-30' });
+    });
+
     it('requires the justification when the policy does (missing, empty, blank)', async () => {
       for (const justification of [undefined, '', '  \t\n ']) {
         await refuses(crmPolicy, { justification }, 'error.justificationRequired');

@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { ApprovalStage, PackageEntry, Policy } from '../../src/catalog/types';
+import type { Effect } from '../../src/domain/effects';
 import { ConflictError, ExpiredError, ForbiddenError, ValidationError, type DomainError } from '../../src/domain/errors';
 import { MAX_JUSTIFICATION_LENGTH } from '../../src/domain/policy';
 import { currentStage, finalDecision, type AccessRequest, type PersonSnapshot } from '../../src/domain/request';
 import {
   MAX_DELIVERY_ATTEMPTS,
+  retryDelayInMs,
   assertCanDecide,
   createRequest,
   decide,
@@ -35,6 +37,10 @@ const adele: PersonSnapshot = { id: demo.users.adele, displayName: 'Adele Vance'
 const diego: PersonSnapshot = { id: demo.users.diego, displayName: 'Diego Siciliani' };
 const megan: PersonSnapshot = { id: demo.users.megan, displayName: 'Megan Bowen' };
 const lee: PersonSnapshot = { id: demo.users.lee, displayName: 'Lee Gu' };
+
+/** The requester's status card follows every state; approval cards change only when a stage closes. */
+const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
+const REFRESH_STATUS_AND_APPROVALS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] };
 
 const approvers = { approverIds: [diego.id, megan.id], usedFallback: false };
 const twoStagePolicy: Policy = {
@@ -171,7 +177,7 @@ describe('domain/transitions', () => {
       assert.deepEqual(effects, [
         { kind: 'notify', recipientId: diego.id, card: 'approvalRequest' },
         { kind: 'notify', recipientId: megan.id, card: 'approvalRequest' },
-        { kind: 'refreshCards' },
+        REFRESH_STATUS,
       ]);
       assert.equal(currentStage(next), next.stages[0]);
     });
@@ -190,7 +196,7 @@ describe('domain/transitions', () => {
     it('with nobody to ask, only refreshes the cards', () => {
       const { next, effects } = startStage(submitted(), crmStage, { approverIds: [], usedFallback: true }, T0);
       assert.equal(next.state, 'pendingApproval');
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS]);
     });
 
     it('starts the next stage after the previous one approved', () => {
@@ -202,7 +208,7 @@ describe('domain/transitions', () => {
       assert.equal(next.stages[1].index, 1);
       assert.equal(next.stages[1].dueAt, new Date(at(3000).getTime() + 7 * DAY_IN_MS).toISOString());
       assert.deepEqual(next.stages[0], afterApproval.stages[0]);
-      assert.deepEqual(effects, [{ kind: 'notify', recipientId: lee.id, card: 'approvalRequest' }, { kind: 'refreshCards' }]);
+      assert.deepEqual(effects, [{ kind: 'notify', recipientId: lee.id, card: 'approvalRequest' }, REFRESH_STATUS]);
     });
 
     const refusals: Array<[string, () => AccessRequest]> = [
@@ -230,7 +236,7 @@ describe('domain/transitions', () => {
       assert.equal(next.updatedAt, now.toISOString());
       assert.equal(next.completedAt, undefined);
       assert.deepEqual(next.stages[0].decision, { stageIndex: 0, outcome: 'approved', by: diego, at: now.toISOString(), justification: 'fine' });
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'deliver' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }]);
       assert.deepEqual(finalDecision(next), next.stages[0].decision);
       assert.equal(currentStage(next), undefined);
     });
@@ -242,7 +248,7 @@ describe('domain/transitions', () => {
       assert.equal(next.completedAt, now.toISOString());
       assert.equal(next.stages[0].decision?.outcome, 'denied');
       assert.deepEqual(next.stages[0].decision?.by, megan);
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
     });
 
     it('approval of stage 1 of 2 stays pending and starts the next stage; stage 2 approval approves', () => {
@@ -250,12 +256,12 @@ describe('domain/transitions', () => {
       const first = decide(stage1, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) });
       assert.equal(first.next.state, 'pendingApproval');
       assert.equal(first.next.completedAt, undefined);
-      assert.deepEqual(first.effects, [{ kind: 'refreshCards' }, { kind: 'startStage' }]);
+      assert.deepEqual(first.effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'startStage' }]);
 
       const stage2 = startStage(first.next, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3000)).next;
       const second = decide(stage2, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4000) });
       assert.equal(second.next.state, 'approved');
-      assert.deepEqual(second.effects, [{ kind: 'refreshCards' }, { kind: 'deliver' }]);
+      assert.deepEqual(second.effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }]);
       assert.equal(second.next.stages[1].decision?.stageIndex, 1);
       assert.equal(second.next.stages[0].decision?.by.id, diego.id);
     });
@@ -266,7 +272,7 @@ describe('domain/transitions', () => {
       const { next, effects } = decide(stage2, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'denied', now: at(4000) });
       assert.equal(next.state, 'denied');
       assert.equal(next.completedAt, at(4000).toISOString());
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
     });
 
     it('the requester cannot approve their own request, even when listed as an approver', async () => {
@@ -364,7 +370,7 @@ describe('domain/transitions', () => {
       assert.equal(next.state, 'delivered');
       assert.equal(next.completedAt, now.toISOString());
       assert.equal(next.version, request.version + 1);
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
       assert.deepEqual(
         next.resources.map((r) => [r.key, r.status, r.attempts, r.assignmentId, r.updatedAt]),
         [
@@ -376,10 +382,11 @@ describe('domain/transitions', () => {
     });
 
     it('a transient failure keeps the request delivering with another deliver effect and counts the attempt', () => {
-      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], at(3000));
+      const now = at(3000);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], now);
       assert.equal(next.state, 'delivering');
       assert.equal(next.completedAt, undefined);
-      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+      assert.deepEqual(effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(1)).toISOString() }]);
       const [group, role] = next.resources;
       assert.equal(group.status, 'delivered');
       assert.deepEqual([role.status, role.attempts, role.lastError], ['pending', 1, 'HTTP 503']);
@@ -391,7 +398,7 @@ describe('domain/transitions', () => {
       // A stray result for the delivered resource must not change it.
       const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], at(4000));
       assert.equal(next.state, 'delivered');
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
       assert.deepEqual(next.resources[0], first.resources[0]);
       assert.deepEqual([next.resources[1].attempts, next.resources[1].lastError, next.resources[1].assignmentId], [2, undefined, 'assignment-9']);
     });
@@ -401,37 +408,42 @@ describe('domain/transitions', () => {
       const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], now);
       assert.equal(next.state, 'partiallyDelivered');
       assert.equal(next.completedAt, now.toISOString());
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS]);
       assert.deepEqual([next.resources[1].status, next.resources[1].lastError, next.resources[1].attempts], ['failed', 'HTTP 403 denied', 1]);
     });
 
     it('nothing delivered and nothing left to retry ends deliveryFailed', () => {
       const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], at(3000));
       assert.equal(next.state, 'deliveryFailed');
-      assert.deepEqual(effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS]);
       assert.deepEqual(next.resources.map((r) => r.lastError), ['gone', 'denied']);
     });
 
     it('waits for a transient retry before ending, even when another resource failed for good', () => {
       const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], at(3000));
       assert.equal(next.state, 'delivering');
-      assert.deepEqual(effects, [{ kind: 'deliver' }]);
+      assert.deepEqual(effects.map((e) => e.kind), ['deliver']);
       assert.deepEqual(next.resources.map((r) => r.status), ['failed', 'pending']);
+    });
+
+    it('backs off exponentially between attempts, at most 5 minutes', () => {
+      assert.deepEqual([1, 2, 3, 4, 10].map(retryDelayInMs), [5_000, 10_000, 20_000, 40_000, 300_000]);
     });
 
     it(`gives up after ${MAX_DELIVERY_ATTEMPTS} transient failures`, () => {
       let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], at(3000)).next;
       for (let attempt = 1; attempt < MAX_DELIVERY_ATTEMPTS; attempt++) {
-        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], at(3000 + attempt));
+        const now = at(3000 + attempt);
+        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], now);
         assert.equal(step.next.state, 'delivering', `attempt ${attempt}`);
-        assert.deepEqual(step.effects, [{ kind: 'deliver' }]);
+        assert.deepEqual(step.effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(attempt)).toISOString() }]);
         assert.equal(step.next.resources[1].attempts, attempt);
         request = step.next;
       }
       const last = recordDelivery(request, [transient('01', 'still 503')], at(9000));
       assert.equal(last.next.state, 'partiallyDelivered');
       assert.deepEqual([last.next.resources[1].status, last.next.resources[1].attempts, last.next.resources[1].lastError], ['failed', MAX_DELIVERY_ATTEMPTS, 'still 503']);
-      assert.deepEqual(last.effects, [{ kind: 'refreshCards' }]);
+      assert.deepEqual(last.effects, [REFRESH_STATUS]);
     });
 
     it('keeps an earlier assignment id when a later result carries none', () => {
@@ -476,6 +488,15 @@ describe('domain/transitions', () => {
     });
 
     it('never mutates its input', () => {
+      const entry = deepFreeze(structuredClone(crmEntry));
+      const policy = deepFreeze(structuredClone(twoStagePolicy));
+      const fields = deepFreeze({ justification: 'j', startDate: '2026-03-05' });
+      const created = createRequest({ id: 'r', entry, policy, requester: deepFreeze({ ...adele }), fields, now: T0 }).next;
+      assert.deepEqual(entry, crmEntry);
+      assert.deepEqual(policy, twoStagePolicy);
+      created.resources[0].attempts = 99;
+      assert.equal(entry.accessPackage.resources.length, 2, 'the request does not share the catalog arrays it was built from');
+
       const original = submitted(twoStagePolicy);
       const frozen = deepFreeze(structuredClone(original));
       const s1 = startStage(frozen, crmStage, deepFreeze({ approverIds: [diego.id], usedFallback: false }), at(1)).next;

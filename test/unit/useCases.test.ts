@@ -79,7 +79,7 @@ describe('use-cases on in-memory fakes', () => {
       const created = await submitRequest({ ...t, store }, crmInput());
       const id = created.request.id;
       const next = { ...created.request, version: 2, justification: 'changed' };
-      const committed = await store.commit(created, next, { effects: [{ kind: 'refreshCards' }] });
+      const committed = await store.commit(created, next, { effects: [{ kind: 'refreshCards', cards: ['requestStatus'] }] });
       assert.notEqual(committed.etag, created.etag);
       assert.deepEqual(committed.effects.map((e) => e.effect.kind), ['startStage', 'refreshCards']);
       assert.ok(committed.effects[0].id < committed.effects[1].id, 'effect ids sort in creation order');
@@ -222,7 +222,7 @@ describe('use-cases on in-memory fakes', () => {
         at: t.clock.now().toISOString(),
         justification: 'Welcome',
       });
-      assert.deepEqual(after.effects.map((e) => e.effect), [{ kind: 'refreshCards' }, { kind: 'deliver' }]);
+      assert.deepEqual(after.effects.map((e) => e.effect), [{ kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] }, { kind: 'deliver' }]);
     });
 
     it('an unknown request is NotFound', async () => {
@@ -361,7 +361,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.ok(logger.at('error').some((e) => (e.obj as { requestId?: string }).requestId === id));
     });
 
-    it('approve → deliver: one grant per resource, delivered, the requester told and every card refreshed', async () => {
+    it('approve → deliver: one grant per resource, delivered, the requester told and the cards refreshed', async () => {
       const id = await submitAndRun();
       const updatesBefore = t.notifier.updates.length;
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
@@ -378,14 +378,57 @@ describe('use-cases on in-memory fakes', () => {
       const delivered = t.notifier.postsTo(adele, 'accessDelivered');
       assert.equal(delivered.length, 1);
       assert.equal(delivered[0].request.state, 'delivered');
-      // Every stored card (the requester's status card and each approver's card) shows the final state.
-      const finalUpdates = t.notifier.updates.slice(updatesBefore).filter((u) => u.request.state === 'delivered');
-      const refreshed = new Set(finalUpdates.map((u) => u.posted.activityId));
-      for (const card of loaded.cards.filter((c) => c.card !== 'accessDelivered')) {
-        assert.ok(refreshed.has(card.activityId), `card ${card.card} of ${card.recipientId} refreshed`);
+      // Each approver's card was re-rendered when the stage closed (#4); the requester's status card follows to delivered.
+      const updates = t.notifier.updates.slice(updatesBefore);
+      const refreshedIn = (state: string): Set<string> =>
+        new Set(updates.filter((u) => u.request.state === state).map((u) => u.posted.activityId));
+      for (const card of loaded.cards.filter((c) => c.card === 'approvalRequest')) {
+        assert.ok(refreshedIn('approved').has(card.activityId), `approval card of ${card.recipientId} refreshed after the decision`);
       }
+      const status = loaded.cards.find((c) => c.card === 'requestStatus');
+      assert.ok(status);
+      assert.ok(refreshedIn('delivered').has(status.activityId), 'status card shows delivered');
+      assert.equal(loaded.cards.filter((c) => c.card === 'approvalRequest').length, 2);
       assert.deepEqual(loaded.effects, []);
       assert.equal(t.store.isIndexed(id), false);
+    });
+
+    it('two stages: stage 2 is asked only after stage 1 approves, and only its approvers may decide it', async () => {
+      const stage1 = { approvers: [{ group: demo.groups.crmApprovers }], approverJustificationRequired: false, timeoutDays: 14 };
+      const stage2 = { approvers: [{ user: patti }], timeoutDays: 7 };
+      t = createTestContext({ catalog: sampleCatalogWith([CRM_STAGE.slice(0, -1), [stage1, stage2]]) });
+      runner = new EffectRunner(t);
+      const id = await submitAndRun();
+      assert.equal(t.notifier.postsTo(patti).length, 0, 'stage 2 not asked yet');
+
+      await decideAndRun({ requestId: id, actorId: megan, outcome: 'approved' });
+      let loaded = stored(t, id);
+      assert.equal(loaded.request.state, 'pendingApproval');
+      assert.equal(loaded.request.stages.length, 2);
+      assert.deepEqual(loaded.request.stages[1].approverIds, [patti]);
+      assert.equal(loaded.request.stages[1].dueAt, new Date(t.clock.now().getTime() + 7 * 86_400_000).toISOString());
+      assert.deepEqual(t.notifier.postsTo(patti).map((p) => p.card), ['approvalRequest']);
+      assert.equal(t.provisioner.calls.length, 0);
+
+      await assert.rejects(
+        decideRequest(t, { requestId: id, actorId: diego, outcome: 'denied' }),
+        domainError(ForbiddenError, 'error.notApprover'),
+      );
+      await decideAndRun({ requestId: id, actorId: patti, outcome: 'approved' });
+      loaded = stored(t, id);
+      assert.equal(loaded.request.state, 'delivered');
+      assert.deepEqual(loaded.request.stages.map((s) => s.decision?.by.id), [megan, patti]);
+    });
+
+    it('an approver who has left the directory is refused and changes nothing', async () => {
+      const id = await submitAndRun();
+      const before = stored(t, id);
+      t.directory = new FakeDirectory({ users: [] });
+      await assert.rejects(
+        decideRequest(t, { requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' }),
+        domainError(ForbiddenError, 'error.unknownUser'),
+      );
+      assert.deepEqual(stored(t, id), before);
     });
 
     it('a package without approval is delivered straight after submit', async () => {
@@ -413,6 +456,13 @@ describe('use-cases on in-memory fakes', () => {
       t.provisioner.failTransiently(demo.appRoles.crmReader, 2);
       const id = await submitAndRun();
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
+      assert.equal(stored(t, id).request.state, 'delivering', 'the retry waits for its backoff');
+      assert.equal(t.provisioner.attemptsFor(demo.appRoles.crmReader), 1);
+      for (const backoffInMs of [5_000, 10_000]) {
+        t.clock.set(new Date(t.clock.now().getTime() + backoffInMs));
+        runner.kick(id);
+        await runner.idle();
+      }
       const loaded = stored(t, id);
       assert.equal(loaded.request.state, 'delivered');
       assert.equal(t.provisioner.attemptsFor(demo.groups.crmUsers), 1, 'the delivered group is not granted again');
@@ -429,6 +479,19 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(loaded.request.resources[1].lastError, 'HTTP 403 Authorization_RequestDenied');
       assert.equal(t.notifier.postsTo(adele, 'accessDelivered').length, 0);
       assert.ok(t.notifier.updates.some((u) => u.posted.card === 'requestStatus' && u.request.state === 'partiallyDelivered'));
+    });
+
+    it('drops an effect that can never succeed (the request moved on) and runs the ones after it', async () => {
+      const created = await submitRequest(t, crmInput({ formCard: formCard(adele) }));
+      const loaded = stored(t, created.request.id);
+      // A stray startStage after the first one: the domain refuses it (ConflictError) every time.
+      await t.store.commit(loaded, { ...loaded.request, version: loaded.request.version + 1 }, { effects: [{ kind: 'startStage' }] });
+      runner.kick(created.request.id);
+      await runner.idle();
+      const after = stored(t, created.request.id);
+      assert.equal(after.request.state, 'pendingApproval');
+      assert.deepEqual(after.effects, [], 'nothing left blocking the outbox');
+      assert.ok(t.notifier.posts.some((p) => p.recipientId === diego), 'the approval cards still went out');
     });
 
     it('an unreachable recipient does not block the effects after it', async () => {

@@ -32,6 +32,8 @@ export const en = {
   'resource.role.member': 'member',
   'resource.role.owner': 'owner',
   'resource.appRole': 'App role {appRoleId} of application {servicePrincipalId}',
+  'resource.groupNamed': '{name} ({role})',
+  'resource.appRoleNamed': '{role} in {app}',
   'resource.lastError': 'Last error: {error}',
   'resource.more': '{count} more resources are not shown.',
 
@@ -90,6 +92,7 @@ export const en = {
   'approval.outcomeClosed': 'This request is no longer waiting for approval (status: {state}).',
   'approval.ownRequest': 'This is your own request, so another approver has to decide it.',
   'approval.notApprover': 'Only the approvers of this stage can approve or deny this request.',
+  'approval.resourcesHeading': 'Access requested',
   'approval.justificationLabel': 'Your justification',
   'approval.justificationLabelRequired': 'Your justification (required)',
   'approval.justificationPlaceholder': 'Explain your decision to the requester.',

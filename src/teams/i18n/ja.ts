@@ -30,6 +30,8 @@ export const ja: Record<MessageKey, string> = {
   'resource.role.member': 'メンバー',
   'resource.role.owner': '所有者',
   'resource.appRole': 'アプリケーション {servicePrincipalId} のアプリ ロール {appRoleId}',
+  'resource.groupNamed': '{name} ({role})',
+  'resource.appRoleNamed': '{app} の {role}',
   'resource.lastError': '最後のエラー: {error}',
   'resource.more': 'ほか {count} 件のリソースは表示されていません。',
 
@@ -88,6 +90,7 @@ export const ja: Record<MessageKey, string> = {
   'approval.outcomeClosed': 'この要求は承認待ちではありません (状態: {state})。',
   'approval.ownRequest': 'ご自身の要求のため、ほかの承認者が判断する必要があります。',
   'approval.notApprover': 'この要求を承認または拒否できるのは、このステージの承認者だけです。',
+  'approval.resourcesHeading': '要求されているアクセス',
   'approval.justificationLabel': '判断の理由',
   'approval.justificationLabelRequired': '判断の理由 (必須)',
   'approval.justificationPlaceholder': '判断の理由を要求者に説明してください。',

@@ -1,6 +1,6 @@
 /** Pieces shared by the cards about one request: facts, state and decision wording, resource rows. */
 import type { Resource } from '../../catalog/types';
-import type { AccessRequest, Decision, RequestState, ResourceDelivery, DeliveryStatus } from '../../domain/request';
+import type { AccessRequest, Decision, RequestState, ResourceDelivery, DeliveryStatus, ResourceName } from '../../domain/request';
 import { formatDate, formatDateTime, stateText, t, type Locale } from '../i18n';
 
 export interface CardViewer {
@@ -98,14 +98,25 @@ export function justificationSection(justification: string | undefined, locale: 
   };
 }
 
-export function resourceLabel(resource: Resource, locale: Locale): string {
+/** "CRM Users (member)", "CRM Reader in Contoso CRM"; the ids when the names were not known at submit time. */
+export function resourceLabel(resource: Resource, locale: Locale, name: ResourceName = {}): string {
   if (resource.type === 'group') {
-    return t(locale, 'resource.group', { groupId: resource.groupId, role: t(locale, `resource.role.${resource.role}`) });
+    const role = t(locale, `resource.role.${resource.role}`);
+    return name.displayName
+      ? t(locale, 'resource.groupNamed', { name: name.displayName, role })
+      : t(locale, 'resource.group', { groupId: resource.groupId, role });
+  }
+  if (name.displayName && name.appDisplayName) {
+    return t(locale, 'resource.appRoleNamed', { role: name.displayName, app: name.appDisplayName });
   }
   return t(locale, 'resource.appRole', {
     appRoleId: resource.appRoleId,
     servicePrincipalId: resource.servicePrincipalId,
   });
+}
+
+function deliveryLabel(delivery: ResourceDelivery, locale: Locale): string {
+  return resourceLabel(delivery.resource, locale, delivery);
 }
 
 /** A package may hold 90 resources; a card shows this many (problems first) to stay far below Teams' size limit. */
@@ -123,12 +134,25 @@ export function resourceSection(resources: readonly ResourceDelivery[], locale: 
   const hiddenCount = resources.length - shown.length;
   return {
     resources: shown.map((delivery) => ({
-      name: resourceLabel(delivery.resource, locale),
+      name: deliveryLabel(delivery, locale),
       status: t(locale, `delivery.${delivery.status}`),
       statusColor: DELIVERY_COLORS[delivery.status],
       showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
       error: t(locale, 'resource.lastError', { error: shorten(delivery.lastError ?? '', MAX_ERROR_LENGTH) }),
     })),
+    showMoreResources: hiddenCount > 0,
+    moreResources: t(locale, 'resource.more', { count: hiddenCount }),
+  };
+}
+
+/** What the request asks for, by name and in package order (for approvers), plus how many did not fit. */
+export function requestedResourceSection(resources: readonly ResourceDelivery[], locale: Locale) {
+  const shown = [...resources].sort((a, b) => a.key.localeCompare(b.key)).slice(0, MAX_RESOURCE_ROWS);
+  const hiddenCount = resources.length - shown.length;
+  return {
+    showResources: resources.length > 0,
+    resourcesHeading: t(locale, 'approval.resourcesHeading'),
+    resources: shown.map((delivery) => ({ name: deliveryLabel(delivery, locale) })),
     showMoreResources: hiddenCount > 0,
     moreResources: t(locale, 'resource.more', { count: hiddenCount }),
   };
