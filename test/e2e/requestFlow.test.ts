@@ -126,6 +126,12 @@ describe('e2e: the request path over HTTP', function () {
       assert.match(toMegan, /I run the Q3 pipeline review/);
       assert.match(toDiego, /Adele Vance/);
       assert.match(toDiego, /[承認拒否]/, 'Diego (ja-JP) reads Japanese');
+      // Resources by the names Graph gives them, not by id.
+      assert.match(toMegan, /CRM Users \(member\)/);
+      assert.match(toMegan, /CRM Reader in Contoso CRM/);
+      assert.match(toDiego, /CRM Users \(メンバー\)/);
+      assert.match(toDiego, /Contoso CRM の CRM Reader/);
+      assert.doesNotMatch(toMegan, new RegExp(`${CRM_USERS_GROUP}|${CRM_READER_ROLE}`));
       const adeleCards = bot.connector.inConversation(personalConversationId(PEOPLE.adele)).filter((a) => cardActions(cardOf(a)).some((x) => x.verb === 'request.approve'));
       assert.equal(adeleCards.length, 0, 'the requester is never asked to approve');
       requestId = approveButton(bot, PEOPLE.megan).data.requestId as string;
@@ -184,6 +190,8 @@ describe('e2e: the request path over HTTP', function () {
 
       const delivered = cardText(cardOf(lastCardTo(bot, PEOPLE.adele)));
       assert.match(delivered, /You now have access to CRM users/);
+      assert.match(delivered, /CRM Users \(member\)/);
+      assert.match(delivered, /CRM Reader in Contoso CRM/);
 
       const diegoUpdate = lastCardTo(bot, PEOPLE.diego, 'update');
       assert.ok(diegoUpdate, "Diego's approval card was updated in place");
