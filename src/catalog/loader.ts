@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import type { ZodIssue } from 'zod';
+import { parseJson, readJsonFile } from '../jsonFile';
 import { catalogFileSchema } from './schema';
 import type { CatalogFile, PackageEntry, Policy } from './types';
 
@@ -10,40 +9,13 @@ export class CatalogError extends Error {
   }
 }
 
-/** `$.catalogs[0].accessPackages[1].id` from a zod issue path. */
-export function jsonPath(path: ReadonlyArray<string | number>): string {
-  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : `${out}.${part}`), '$');
-}
-
-function describeIssue(file: string, issue: ZodIssue): string {
-  return `${file}: ${jsonPath(issue.path)} ${issue.message}`;
-}
-
-/** Validates parsed JSON; the error names the file, the JSON path and the problem of the first issue. */
+/** Validates parsed JSON; the error names the file, the JSON path and the problem. */
 export function parseCatalog(json: unknown, file = 'catalog'): CatalogIndex {
-  const result = catalogFileSchema.safeParse(json);
-  if (!result.success) {
-    const [first, ...rest] = result.error.issues;
-    const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-    throw new CatalogError(describeIssue(file, first) + more);
-  }
-  return new CatalogIndex(result.data);
+  return new CatalogIndex(parseJson(catalogFileSchema, json, file, CatalogError));
 }
 
 export async function loadCatalog(path: string): Promise<CatalogIndex> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new CatalogError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CatalogError(`${path}: is not valid JSON (${(err as Error).message})`);
-  }
-  return parseCatalog(json, path);
+  return parseCatalog(await readJsonFile(path, CatalogError), path);
 }
 
 /** The validated catalog with lookups by id. */

@@ -92,17 +92,6 @@ export interface AccessRequest {
   resources: ResourceDelivery[];
 }
 
-export const PENDING_STATES: readonly RequestState[] = ['submitted', 'pendingApproval'];
-export const FINAL_STATES: readonly RequestState[] = [
-  'delivered',
-  'partiallyDelivered',
-  'deliveryFailed',
-  'denied',
-  'expired',
-  'canceled',
-  'accessExpired',
-];
-
 export function currentStage(request: AccessRequest): StageState | undefined {
   if (request.state !== 'pendingApproval') return undefined;
   return request.stages[request.stages.length - 1];

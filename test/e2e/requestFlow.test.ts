@@ -268,3 +268,23 @@ describe('e2e: authentication', function () {
     assert.equal(bot.connector.activities().length, before);
   });
 });
+
+describe('e2e: one tenant only', function () {
+  this.timeout(60_000);
+  let bot: E2eBot;
+
+  before(async () => {
+    bot = await startE2eBot({ TENANT_ID: '77777777-0000-4000-8000-000000000001' });
+  });
+
+  after(async () => bot?.stop());
+
+  it('refuses activities from another tenant: invokes get 403, messages get nothing, nothing is stored', async () => {
+    const click = await bot.teams.click(PEOPLE.adele, 'request.submit', { packageId: 'crm-users', justification: 'x' });
+    assert.equal(click.statusCode, 403);
+    assert.match(click.message ?? '', /organization|tenant/i);
+    await bot.teams.say(PEOPLE.adele, 'request');
+    await bot.settle();
+    assert.equal(bot.connector.activities().length, 0);
+  });
+});

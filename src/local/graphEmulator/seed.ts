@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { jsonPath } from '../../catalog/loader';
+import { parseJson, readJsonFile } from '../../jsonFile';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const objectId = z.string().regex(GUID, 'must be an object id (a GUID)');
@@ -121,25 +120,9 @@ export class GraphSeedError extends Error {
 
 /** Validates a seed; the error names the source, the JSON path and the problem (e.g. `$.groups[2].members[0]`). */
 export function parseGraphSeed(json: unknown, source = 'seed'): GraphSeed {
-  const result = graphSeedSchema.safeParse(json);
-  if (result.success) return result.data;
-  const [first, ...rest] = result.error.issues;
-  const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-  throw new GraphSeedError(`${source}: ${jsonPath(first.path)} ${first.message}${more}`);
+  return parseJson(graphSeedSchema, json, source, GraphSeedError);
 }
 
 export async function loadGraphSeed(file: string): Promise<GraphSeed> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new GraphSeedError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new GraphSeedError(`${file}: is not valid JSON (${(err as Error).message})`);
-  }
-  return parseGraphSeed(json, file);
+  return parseGraphSeed(await readJsonFile(file, GraphSeedError), file);
 }
