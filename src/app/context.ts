@@ -1,11 +1,12 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { Clock, Directory, Logger, Notifier, Provisioner, RequestStore } from './ports';
+import type { Clock, Directory, Logger, Notifier, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
 export interface AppContext {
   catalog: CatalogIndex;
   store: RequestStore;
+  schedule: ScheduleIndex;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

@@ -99,7 +99,14 @@ export class EffectRunner {
     notify: (loaded, pending) => this.notify(loaded, pending),
     refreshCards: (loaded, pending) => this.refreshCards(loaded, pending),
     deliver: (loaded, pending) => this.deliver(loaded, pending),
+    schedule: (loaded, pending) => this.schedule(loaded, pending),
   };
+
+  private async schedule(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const { items } = pending.effect as Extract<Effect, { kind: 'schedule' }>;
+    await this.ctx.schedule.add(items);
+    await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  }
 
   private async startStage(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
     const { request } = loaded;

@@ -5,6 +5,7 @@
 import type { Resource } from '../catalog/types';
 import type { CardKind, Effect } from '../domain/effects';
 import type { AccessRequest } from '../domain/request';
+import type { DueItem } from '../domain/schedule';
 
 export interface Clock {
   now(): Date;
@@ -88,6 +89,27 @@ export interface ConversationRecord {
 export interface ConversationStore {
   upsert(record: ConversationRecord): Promise<void>;
   get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling
+
+/** The index of due work, keyed by due time: listing what is due costs O(items due), not O(requests stored). */
+export interface ScheduleIndex {
+  /** Adds items; adding the same item (same dueItemKey) again stores it once. */
+  add(items: DueItem[]): Promise<void>;
+  /** Items due at or before `now`, earliest first, at most `limit`. */
+  listDue(now: Date, limit: number): Promise<DueItem[]>;
+  /** Removes an item once it is done or found stale; removing a missing item is not an error. */
+  remove(item: DueItem): Promise<void>;
+}
+
+/** A named lease shared by every bot instance on the same storage, so only one does a piece of work at a time. */
+export interface Lease {
+  /** Takes the lease, or renews it if `holder` has it, until now + ttl. False when another holder's lease is still valid. */
+  acquire(name: string, holder: string, ttlInMs: number, now: Date): Promise<boolean>;
+  /** Gives the lease up if `holder` has it. */
+  release(name: string, holder: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,13 +2,18 @@
  * Effects are written to the request's outbox in the same transaction as the state change
  * that causes them, and run afterwards (at least once, idempotently).
  */
+import type { DueItem } from './schedule';
 
 /** What a card posted to a person is about. Numbers are PRODUCT.md's notifications. */
 export const CARD_KINDS = [
   'requestStatus', // the requester's live card: replaces the request form, follows the request
   'approvalRequest', // #1 (#4 when re-rendered after the decision)
+  'approvalReminder', // #2: a new message, the approval card again, to approvers who have not acted
+  'requestExpired', // #3: to the requester, no decision in time
   'requestDenied', // #5
   'accessDelivered', // #6
+  'accessEndingSoon', // #7: to the requester, before the access ends
+  'accessEnded', // #8: to the requester, after removal
 ] as const;
 export type CardKind = (typeof CARD_KINDS)[number];
 
@@ -23,6 +28,8 @@ export type Effect =
    */
   | { kind: 'refreshCards'; cards: CardKind[] }
   /** Grant every resource not yet delivered, through Microsoft Graph; not before `notBefore` (a retry's backoff). */
-  | { kind: 'deliver'; notBefore?: string };
+  | { kind: 'deliver'; notBefore?: string }
+  /** Add these items to the schedule index (timeouts, reminders, escalations, scheduled starts, expiries). */
+  | { kind: 'schedule'; items: DueItem[] };
 
 export type EffectKind = Effect['kind'];

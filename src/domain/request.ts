@@ -45,6 +45,11 @@ export interface StageState {
   usedFallback: boolean;
   startedAt: string;
   dueAt: string; // the stage times out at this instant
+  /** When the approvers were reminded (#2), if they were. */
+  remindedAt?: string;
+  /** When the stage was forwarded to its escalation approvers, and who they are (also in approverIds). */
+  escalatedAt?: string;
+  forwardedTo?: string[];
   decision?: Decision;
 }
 
@@ -86,7 +91,10 @@ export interface AccessRequest {
   endDate?: string; // YYYY-MM-DD
   submittedAt: string;
   updatedAt: string;
+  /** When the request reached an end state (delivered or not, denied, expired, canceled). */
   completedAt?: string;
+  /** When the access ends (ISO instant), once delivered; undefined = it never ends. */
+  accessEndsAt?: string;
   /** Stages asked so far, in order; the last one is the current stage while pendingApproval. */
   stages: StageState[];
   resources: ResourceDelivery[];
