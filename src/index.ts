@@ -7,9 +7,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AppContext } from './app/context';
+import { runDueItem } from './app/dueWork';
 import { EffectRunner, describe } from './app/effectRunner';
 import type { Clock, Logger } from './app/ports';
 import { ResourceNamer } from './app/resourceNames';
+import { Scheduler } from './app/scheduler';
 import { CatalogError, loadCatalog } from './catalog/loader';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -17,11 +19,14 @@ import { GraphDirectory } from './graph/directory';
 import { createGraphClient } from './graph/graphClient';
 import { GraphProvisioner } from './graph/provisioner';
 import { startAzurite } from './local/azurite';
+import { DevClock } from './local/devClock';
 import { GraphSeedError, startGraphEmulator } from './local/graphEmulator';
 import { createLogger } from './logger';
 import { createServer } from './server';
 import { TableConversationStore } from './storage/conversationStore';
+import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
+import { TableScheduleIndex } from './storage/scheduleIndex';
 import { createTables, TablesConfigError, type TablesConnection } from './storage/tables';
 import { createAdapter } from './teams/adapter';
 import { createBotApplication } from './teams/application';
@@ -33,12 +38,17 @@ export interface StartOptions {
   clock?: Clock;
   /** How often unfinished outbox effects are looked for (default 30 s). */
   sweepIntervalInMs?: number;
+  /** How often the scheduler looks for due work (default 60 s); 0 = no timer (tests tick by hand). */
+  schedulerIntervalInMs?: number;
 }
 
 export interface RunningApp {
   /** e.g. http://127.0.0.1:3978 */
   url: string;
   effects: EffectRunner;
+  scheduler: Scheduler;
+  /** The bot's clock: a DevClock in local mode. */
+  clock: Clock;
   stop(): Promise<void>;
 }
 
@@ -59,12 +69,17 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
 }
 
 async function start(config: Config, logger: Logger, options: StartOptions, stoppers: Stopper[], stopAll: Stopper): Promise<RunningApp> {
-  const clock = options.clock ?? systemClock;
+  // Local mode runs on a DevClock (over the given clock, if any) so /api/dev/clock can move it.
+  const clock = config.localMode && !(options.clock instanceof DevClock) ? new DevClock(options.clock) : (options.clock ?? systemClock);
   const catalog = await loadCatalog(resolve(config.catalogFile));
 
-  const built: { bot?: TeamsBot } = {};
+  const built: { bot?: TeamsBot; tick?: () => Promise<unknown> } = {};
   let notReady: string | undefined = 'storage and Microsoft Graph are starting';
-  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => built.bot });
+  const dev =
+    clock instanceof DevClock
+      ? { clock, tick: () => (built.tick ? built.tick() : Promise.reject(new Error('the scheduler is not running yet'))) }
+      : undefined;
+  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => built.bot, dev });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => done());
@@ -88,6 +103,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const app: AppContext = {
     catalog,
     store: new TableRequestStore({ tables }),
+    schedule: new TableScheduleIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient),
@@ -112,6 +128,23 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   built.bot = new TeamsBot(adapter, application, logger);
   stoppers.push(() => effects.idle());
 
+  const scheduler = new Scheduler({
+    index: app.schedule,
+    lease: new TableLease({ tables }),
+    clock,
+    logger,
+    holderId: randomUUID(),
+    runDue: (item) => runDueItem(app, effects, item),
+  });
+  built.tick = async () => {
+    const summary = await scheduler.tick();
+    await effects.idle();
+    return summary;
+  };
+  const schedulerIntervalInMs = options.schedulerIntervalInMs ?? 60_000;
+  if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);
+  stoppers.push(() => scheduler.stop());
+
   const sweep = () => effects.sweep().catch((err) => logger.warn({ err: describe(err) }, 'outbox sweep failed'));
   void sweep();
   const timer = setInterval(sweep, options.sweepIntervalInMs ?? 30_000);
@@ -120,7 +153,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
 
   notReady = undefined;
   logger.info({ url, localMode: config.localMode, packages: catalog.allPackages().length }, 'bot ready');
-  return { url, effects, stop: stopAll };
+  return { url, effects, scheduler, clock, stop: stopAll };
 }
 
 async function startStorage(config: Config, stoppers: Stopper[]): Promise<TablesConnection> {

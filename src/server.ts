@@ -1,6 +1,7 @@
 /** HTTP endpoints (CONTRACT §3): /api/messages, /healthz, and in local mode the dev routes. */
 import restify from 'restify';
 import type { Logger } from './app/ports';
+import { registerDevRoutes, type DevRoutesOptions } from './local/devRoutes';
 import type { TeamsBot } from './teams/bot';
 
 export interface Readiness {
@@ -13,6 +14,8 @@ export interface ServerOptions {
   readiness: Readiness;
   /** Set once the bot is built; until then /api/messages answers 503. */
   bot: () => TeamsBot | undefined;
+  /** Local mode only: the dev clock and tick routes. Without it those paths answer 404. */
+  dev?: DevRoutesOptions;
 }
 
 export function createServer(options: ServerOptions): restify.Server {
@@ -39,6 +42,10 @@ export function createServer(options: ServerOptions): restify.Server {
       if (!res.headersSent) res.send(400, { error: 'The request body is not a valid Bot Framework activity.' });
     }
   });
+
+  if (options.dev) {
+    registerDevRoutes(server, { ...options.dev, logger: options.logger, notReadyReason: () => options.readiness.notReadyReason() });
+  }
 
   return server;
 }

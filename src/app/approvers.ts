@@ -14,9 +14,9 @@ async function resolveRef(directory: Directory, ref: ApproverRef, requesterId: s
   return manager ? [manager.id] : [];
 }
 
-async function resolveAll(directory: Directory, refs: ApproverRef[], requesterId: string): Promise<string[]> {
+/** The people a list of approver references names, without the requester (nobody approves their own request). */
+export async function resolveApproverRefs(directory: Directory, refs: ApproverRef[], requesterId: string): Promise<string[]> {
   const lists = await Promise.all(refs.map((ref) => resolveRef(directory, ref, requesterId)));
-  // Nobody approves their own request: the requester is never asked.
   return [...new Set(lists.flat())].filter((id) => id !== requesterId);
 }
 
@@ -30,9 +30,9 @@ export async function resolveStageApprovers(
   requesterId: string,
   lastResort: readonly string[],
 ): Promise<StageApprovers> {
-  const primary = await resolveAll(directory, stage.approvers, requesterId);
+  const primary = await resolveApproverRefs(directory, stage.approvers, requesterId);
   if (primary.length > 0) return { approverIds: primary, usedFallback: false };
-  const fallback = await resolveAll(directory, stage.fallbackApprovers, requesterId);
+  const fallback = await resolveApproverRefs(directory, stage.fallbackApprovers, requesterId);
   if (fallback.length > 0) return { approverIds: fallback, usedFallback: true };
   return { approverIds: lastResort.filter((id) => id !== requesterId), usedFallback: true };
 }

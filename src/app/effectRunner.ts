@@ -9,7 +9,7 @@ import { recordDelivery, startStage, undeliveredResources, type GrantResult } fr
 import { resolveStageApprovers } from './approvers';
 import type { AppContext } from './context';
 import type { LoadedRequest, PendingEffect } from './ports';
-import { CatalogDriftError, stagePolicyOf } from './requestPolicy';
+import { CatalogDriftError, policyOf, stagePolicyOf } from './requestPolicy';
 
 /** How often one effect is re-tried within a run after losing an ETag race. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -161,7 +161,8 @@ export class EffectRunner {
     for (const result of results) {
       this.ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: result.status === 'failed' ? result.error : undefined }, 'graph write');
     }
-    const { next, effects } = recordDelivery(request, results, this.ctx.clock.now());
+    const { expiration } = policyOf(this.ctx.catalog, request);
+    const { next, effects } = recordDelivery(request, results, expiration, this.ctx.clock.now());
     await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id] });
     this.ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
   }

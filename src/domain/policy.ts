@@ -60,6 +60,29 @@ export function latestEndDate(expiration: Expiration, start: string): string | u
   return end.toISOString().slice(0, 10);
 }
 
+const HOUR_IN_MS = 3_600_000;
+
+/** The start of the day after a YYYY-MM-DD date (UTC): an end date is inclusive. */
+function endOfDate(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) + 24 * HOUR_IN_MS;
+}
+
+/**
+ * When access delivered at `deliveredAt` ends: the requester's end date (inclusive) when given, never
+ * later than the policy's expiration; undefined when it never ends.
+ */
+export function accessEndsAt(expiration: Expiration, deliveredAt: Date, requestedEndDate?: string): string | undefined {
+  const policyEnd =
+    'never' in expiration
+      ? undefined
+      : 'onDate' in expiration
+        ? endOfDate(expiration.onDate)
+        : deliveredAt.getTime() + ('afterDays' in expiration ? expiration.afterDays * 24 : expiration.afterHours) * HOUR_IN_MS;
+  const requestedEnd = requestedEndDate ? endOfDate(requestedEndDate) : undefined;
+  const ends = [policyEnd, requestedEnd].filter((t): t is number => t !== undefined);
+  return ends.length ? new Date(Math.min(...ends)).toISOString() : undefined;
+}
+
 /**
  * Checks a submitted request form against the policy. `today` is the requester's local date (YYYY-MM-DD).
  * Throws ValidationError naming what to fix; returns the cleaned fields.

@@ -7,8 +7,6 @@ export const DUE_KINDS = [
   'approvalReminder', // #2, reminderDaysBeforeTimeout before the stage times out
   'escalation', // forward the stage to the escalation approvers after escalation.afterDays
   'scheduledStart', // an approved request whose start date has come → deliver
-  'accessExpiry', // the access ends → remove it (#8)
-  'expiryReminder', // #7, expiryReminderDays before the access ends
 ] as const;
 export type DueKind = (typeof DUE_KINDS)[number];
 
@@ -19,7 +17,7 @@ export interface DueItem {
   dueAt: string;
   /**
    * What the item is about, so the re-check can tell a stale item: the stage index for stage items,
-   * the request version for starts and expiries, the days-before for expiry reminders.
+   * 0 for a scheduled start.
    */
   ref: number;
 }

@@ -2,10 +2,10 @@
  * The request state machine. Each function takes the current request and returns the next one
  * with the effects the change causes; none does I/O, so they are tested exhaustively with plain data.
  */
-import type { ApprovalStage, PackageEntry, Policy } from '../catalog/types';
+import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../catalog/types';
 import type { Effect } from './effects';
 import { ConflictError, ExpiredError, ForbiddenError, ValidationError } from './errors';
-import { MAX_JUSTIFICATION_LENGTH, type ValidRequestFields } from './policy';
+import { accessEndsAt, MAX_JUSTIFICATION_LENGTH, type ValidRequestFields } from './policy';
 import {
   currentStage,
   finalDecision,
@@ -15,21 +15,59 @@ import {
   type RequestState,
   type ResourceDelivery,
   type ResourceName,
+  type StageState,
 } from './request';
+import type { DueItem } from './schedule';
 
 export interface Transition {
   next: AccessRequest;
   effects: Effect[];
 }
 
-const DAY_IN_MS = 86_400_000;
+export const DAY_IN_MS = 86_400_000;
 
-/** The requester's live status card follows every state; approval cards change only when the stage closes. */
-const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
-const REFRESH_STATUS_AND_APPROVALS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] };
+/** The requester's live status card follows every state; approval cards change only when a stage changes. */
+export const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
+export const REFRESH_APPROVALS: Effect = { kind: 'refreshCards', cards: ['approvalRequest', 'approvalReminder'] };
+export const REFRESH_STATUS_AND_APPROVALS: Effect = {
+  kind: 'refreshCards',
+  cards: ['requestStatus', 'approvalRequest', 'approvalReminder'],
+};
 
-function advance(request: AccessRequest, changes: Partial<AccessRequest>, now: Date): AccessRequest {
+export function advance(request: AccessRequest, changes: Partial<AccessRequest>, now: Date): AccessRequest {
   return { ...request, ...changes, version: request.version + 1, updatedAt: now.toISOString() };
+}
+
+/** The instant a requested start date begins (UTC midnight), when it is still in the future. */
+function futureStart(request: Pick<AccessRequest, 'startDate'>, now: Date): string | undefined {
+  if (!request.startDate) return undefined;
+  const startsAt = new Date(`${request.startDate}T00:00:00Z`);
+  return startsAt.getTime() > now.getTime() ? startsAt.toISOString() : undefined;
+}
+
+/** An approved request: delivered now, or `scheduled` until its start date, when the scheduler starts delivery. */
+function approvedOrScheduled(request: AccessRequest, now: Date): { state: RequestState; effects: Effect[] } {
+  const startsAt = futureStart(request, now);
+  if (!startsAt) return { state: 'approved', effects: [{ kind: 'deliver' }] };
+  return {
+    state: 'scheduled',
+    effects: [{ kind: 'schedule', items: [{ kind: 'scheduledStart', requestId: request.id, dueAt: startsAt, ref: 0 }] }],
+  };
+}
+
+/** The timeout, reminder and escalation of a stage that has just started. */
+function stageSchedule(requestId: string, stage: StageState, stagePolicy: ApprovalStage): DueItem[] {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const started = Date.parse(stage.startedAt);
+  const due = Date.parse(stage.dueAt);
+  const items: DueItem[] = [{ kind: 'stageTimeout', requestId, dueAt: stage.dueAt, ref: stage.index }];
+  if (stagePolicy.reminderDaysBeforeTimeout !== undefined) {
+    items.push({ kind: 'approvalReminder', requestId, dueAt: at(due - stagePolicy.reminderDaysBeforeTimeout * DAY_IN_MS), ref: stage.index });
+  }
+  if (stagePolicy.escalation) {
+    items.push({ kind: 'escalation', requestId, dueAt: at(started + stagePolicy.escalation.afterDays * DAY_IN_MS), ref: stage.index });
+  }
+  return items;
 }
 
 export interface NewRequestInput {
@@ -73,7 +111,9 @@ export function createRequest({ id, entry, policy, requester, fields, now, resou
     stages: [],
     resources,
   };
-  return { next, effects: [needsApproval ? { kind: 'startStage' } : { kind: 'deliver' }] };
+  if (needsApproval) return { next, effects: [{ kind: 'startStage' }] };
+  const { state, effects } = approvedOrScheduled(next, now);
+  return { next: { ...next, state }, effects };
 }
 
 /** The next stage has been put to its approvers: each of them gets the approval card (#1). */
@@ -89,7 +129,7 @@ export function startStage(
   if (!waitingForFirstStage && !previousApproved) {
     throw new ConflictError('error.notPending', { state: request.state });
   }
-  const stage = {
+  const stage: StageState = {
     index: request.stages.length,
     approverIds: approvers.approverIds,
     usedFallback: approvers.usedFallback,
@@ -100,6 +140,7 @@ export function startStage(
   const effects: Effect[] = [
     ...approvers.approverIds.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
     REFRESH_STATUS,
+    { kind: 'schedule', items: stageSchedule(request.id, stage, stagePolicy) },
   ];
   return { next, effects };
 }
@@ -117,7 +158,14 @@ export function assertCanDecide(request: AccessRequest, actorId: string, now: Da
     throw new ConflictError('error.notPending', { state: request.state });
   }
   if (actorId === request.requester.id) throw new ForbiddenError('error.selfApproval');
-  if (!stage.approverIds.includes(actorId)) throw new ForbiddenError('error.notApprover');
+  if (!stage.approverIds.includes(actorId)) {
+    // An approver of an earlier stage clicking their old card: that stage is closed, say by whom.
+    const earlier = request.stages.find((s) => s.index < stage.index && s.decision && s.approverIds.includes(actorId));
+    if (earlier?.decision) {
+      throw new ConflictError('error.alreadyDecided', { name: earlier.decision.by.displayName, outcome: earlier.decision.outcome });
+    }
+    throw new ForbiddenError('error.notApprover');
+  }
   if (now.getTime() >= Date.parse(stage.dueAt)) throw new ExpiredError('error.requestExpired');
 }
 
@@ -155,10 +203,8 @@ export function decide(
   if (stages.length < stageCount) {
     return { next: advance(request, { stages }, now), effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'startStage' }] };
   }
-  return {
-    next: advance(request, { state: 'approved', stages }, now),
-    effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }],
-  };
+  const { state, effects } = approvedOrScheduled(request, now);
+  return { next: advance(request, { state, stages }, now), effects: [REFRESH_STATUS_AND_APPROVALS, ...effects] };
 }
 
 export type GrantResult =
@@ -179,7 +225,7 @@ export function retryDelayInMs(attempts: number): number {
  * `delivering` with another deliver effect) until MAX_DELIVERY_ATTEMPTS; then the request ends
  * delivered, partiallyDelivered or deliveryFailed.
  */
-export function recordDelivery(request: AccessRequest, results: GrantResult[], now: Date): Transition {
+export function recordDelivery(request: AccessRequest, results: GrantResult[], expiration: Expiration, now: Date): Transition {
   if (request.state !== 'approved' && request.state !== 'delivering') {
     throw new ConflictError('error.notPending', { state: request.state });
   }
@@ -203,14 +249,15 @@ export function recordDelivery(request: AccessRequest, results: GrantResult[], n
     return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver', notBefore }] };
   }
   const delivered = resources.filter((r) => r.status === 'delivered').length;
+  const endsAt = delivered > 0 ? accessEndsAt(expiration, now, request.endDate) : undefined;
   if (delivered === resources.length) {
     return {
-      next: advance(request, { state: 'delivered', resources, completedAt: at }, now),
+      next: advance(request, { state: 'delivered', resources, completedAt: at, accessEndsAt: endsAt }, now),
       effects: [REFRESH_STATUS, { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' }],
     };
   }
   const state: RequestState = delivered > 0 ? 'partiallyDelivered' : 'deliveryFailed';
-  return { next: advance(request, { state, resources, completedAt: at }, now), effects: [REFRESH_STATUS] };
+  return { next: advance(request, { state, resources, completedAt: at, accessEndsAt: endsAt }, now), effects: [REFRESH_STATUS] };
 }
 
 /** Resources still to grant. */

@@ -9,8 +9,8 @@ import type { EffectRunner } from '../app/effectRunner';
 import { describe } from '../app/effectRunner';
 import { ForbiddenError, ValidationError } from '../domain/errors';
 import { isPersonal, tenantOf } from './activity';
-import { decisionAction, submitRequestAction, type CardActionDeps } from './cardActions';
-import { showHelp, showPersonalOnly, showRequestForm } from './commands';
+import { cancelRequestAction, decisionAction, refreshCardAction, submitRequestAction, type CardActionDeps } from './cardActions';
+import { showCancelList, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
 import { sendError, sendFailure } from './invokeResponses';
@@ -35,6 +35,8 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.submitRequest]: submitRequestAction,
   [VERBS.approve]: decisionAction('approved'),
   [VERBS.deny]: decisionAction('denied'),
+  [VERBS.cancelRequest]: cancelRequestAction,
+  [VERBS.refreshCard]: refreshCardAction,
 };
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
@@ -89,7 +91,11 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
   );
 
   // Personal-chat commands
-  bot.message(/^\s*request\s*$/i, async (context) => (isPersonal(context.activity) ? showRequestForm(ctx, context) : showPersonalOnly(context)));
+  const personal = (handler: (context: TurnContext) => Promise<void>) => async (context: TurnContext) =>
+    isPersonal(context.activity) ? handler(context) : showPersonalOnly(context);
+  bot.message(/^\s*request\s*$/i, personal((context) => showRequestForm(ctx, context)));
+  bot.message(/^\s*status\s*$/i, personal((context) => showMyRequests(ctx, context)));
+  bot.message(/^\s*cancel\s*$/i, personal((context) => showCancelList(ctx, context)));
   bot.message(/^\s*help\s*$/i, async (context) => showHelp(context));
   bot.activity(ActivityTypes.Message, async (context) => showHelp(context));
 

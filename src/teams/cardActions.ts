@@ -1,17 +1,18 @@
 /** Universal Action handlers: each parses its untrusted data, calls one use-case and answers with the new card. */
 import type { TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
+import { cancelRequest } from '../app/cancelRequest';
 import { decideRequest } from '../app/decide';
 import type { EffectRunner } from '../app/effectRunner';
 import { submitRequest } from '../app/submitRequest';
 import type { CardKind } from '../domain/effects';
-import { ForbiddenError } from '../domain/errors';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, DecisionOutcome } from '../domain/request';
 import { aadObjectIdOf, timeZoneOf } from './activity';
 import { afterResponse } from './afterResponse';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
-import { parseDecisionPayload, parseSubmitPayload } from './payloads';
+import { parseDecisionPayload, parseRequestRef, parseSubmitPayload } from './payloads';
 import { requestCardFor } from './requestCards';
 import type { AdaptiveCard } from './views';
 
@@ -64,4 +65,25 @@ export function decisionAction(outcome: DecisionOutcome) {
     await sendCard(context, cardFor(deps, context, 'approvalRequest', decided.request));
     afterResponse(context, () => deps.effects.kick(decided.request.id));
   };
+}
+
+/** The requester cancels from the `cancel` list: the list's button is replaced by the request's status card. */
+export async function cancelRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const { requestId } = parseRequestRef(data);
+  const canceled = await cancelRequest(deps.app, { requestId, actorId: actorIdOf(context) });
+  await sendCard(context, cardFor(deps, context, 'requestStatus', canceled.request));
+  afterResponse(context, () => deps.effects.kick(canceled.request.id));
+}
+
+/**
+ * Universal Actions refresh: Teams asks for the card as this person should see it now (buttons only for an
+ * approver of the open stage). Reading is all it does: anyone may refresh, nobody can change anything.
+ */
+export async function refreshCardAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const { requestId } = parseRequestRef(data);
+  const loaded = await deps.app.store.get(requestId);
+  if (!loaded) throw new NotFoundError('error.unknownRequest');
+  const posted = loaded.cards.find((c) => c.activityId === context.activity.replyToId);
+  const kind = posted?.card === 'approvalReminder' ? 'approvalReminder' : 'approvalRequest';
+  await sendCard(context, cardFor(deps, context, kind, loaded.request));
 }

@@ -1,10 +1,17 @@
-/** Personal-chat commands: `request` opens the request form; `help` and anything else show the help card. */
+/**
+ * Personal-chat commands: `request` opens the request form, `status` lists my requests and access,
+ * `cancel` lists what I can still cancel; `help` and anything else show the help card.
+ */
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
 import { requestableOptions } from '../app/eligibility';
 import { aadObjectIdOf } from './activity';
 import { localeOf, t } from './i18n';
-import { cardAttachment, renderHelp, renderRequestForm } from './views';
+import { isCancelable } from '../domain/lifecycle';
+import { cardAttachment, renderCancelList, renderHelp, renderMyRequests, renderRequestForm, type AdaptiveCard } from './views';
+
+/** How many of a person's requests `status` and `cancel` look at, newest first. */
+const RECENT_REQUESTS = 20;
 
 export async function showRequestForm(ctx: AppContext, context: TurnContext): Promise<void> {
   const locale = localeOf(context.activity.locale);
@@ -27,14 +34,31 @@ export async function showRequestForm(ctx: AppContext, context: TurnContext): Pr
     },
     locale,
   );
-  await context.sendActivity(MessageFactory.attachment(cardAttachment(card)));
+  await sendCard(context, card);
 }
 
 export async function showHelp(context: TurnContext): Promise<void> {
-  await context.sendActivity(MessageFactory.attachment(cardAttachment(renderHelp(localeOf(context.activity.locale)))));
+  await sendCard(context, renderHelp(localeOf(context.activity.locale)));
 }
 
 /** Outside personal chat the request commands do not apply: point people to the 1:1 chat. */
 export async function showPersonalOnly(context: TurnContext): Promise<void> {
   await context.sendActivity(t(localeOf(context.activity.locale), 'message.personalChatOnly'));
+}
+
+async function sendCard(context: TurnContext, card: AdaptiveCard): Promise<void> {
+  await context.sendActivity(MessageFactory.attachment(cardAttachment(card)));
+}
+
+export async function showMyRequests(ctx: AppContext, context: TurnContext): Promise<void> {
+  const userId = aadObjectIdOf(context.activity);
+  const requests = userId ? await ctx.store.listByRequester(userId, RECENT_REQUESTS) : [];
+  await sendCard(context, renderMyRequests({ requests }, localeOf(context.activity.locale), { now: ctx.clock.now() }));
+}
+
+export async function showCancelList(ctx: AppContext, context: TurnContext): Promise<void> {
+  const userId = aadObjectIdOf(context.activity);
+  const requests = userId ? await ctx.store.listByRequester(userId, RECENT_REQUESTS) : [];
+  const cancelable = requests.filter(isCancelable);
+  await sendCard(context, renderCancelList({ requests: cancelable }, localeOf(context.activity.locale), { now: ctx.clock.now() }));
 }

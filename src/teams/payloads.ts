@@ -15,11 +15,13 @@ const submitSchema = z.object({
   endDate: text(40),
 });
 
-const decisionSchema = z.object({
+/** Card data: ids only. */
+const requestRefSchema = z.object({
   requestId: z.string().uuid(),
   version: z.number().int().min(1).max(1_000_000),
-  approverJustification: text(5000),
 });
+
+const decisionSchema = requestRefSchema.extend({ approverJustification: text(5000) });
 
 export type SubmitPayload = z.infer<typeof submitSchema>;
 export type DecisionPayload = z.infer<typeof decisionSchema>;
@@ -32,3 +34,4 @@ function parse<T>(schema: z.ZodType<T>, data: unknown): T {
 
 export const parseSubmitPayload = (data: unknown): SubmitPayload => parse(submitSchema, data);
 export const parseDecisionPayload = (data: unknown): DecisionPayload => parse(decisionSchema, data);
+export const parseRequestRef = (data: unknown): z.infer<typeof requestRefSchema> => parse(requestRefSchema, data);

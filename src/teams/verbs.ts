@@ -3,6 +3,9 @@ export const VERBS = {
   submitRequest: 'request.submit',
   approve: 'request.approve',
   deny: 'request.deny',
+  cancelRequest: 'request.cancel',
+  /** Universal Actions `refresh`: Teams asks for the viewer's own version of an approval card. */
+  refreshCard: 'card.refresh',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

@@ -14,6 +14,7 @@ import type {
   DirectoryServicePrincipal,
   DirectoryUser,
   GrantOutcome,
+  Lease,
   LoadedRequest,
   Logger,
   Notifier,
@@ -21,6 +22,7 @@ import type {
   PostedCard,
   Provisioner,
   RequestStore,
+  ScheduleIndex,
   SendOutcome,
 } from '../../src/app/ports';
 import { ResourceNamer } from '../../src/app/resourceNames';
@@ -29,6 +31,8 @@ import type { Resource } from '../../src/catalog/types';
 import type { CardKind, Effect } from '../../src/domain/effects';
 import { ConcurrencyError, ConflictError } from '../../src/domain/errors';
 import type { AccessRequest } from '../../src/domain/request';
+import { dueItemKey, type DueItem } from '../../src/domain/schedule';
+import { normalizeDueItem } from '../../src/storage/scheduleIndex';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -328,6 +332,68 @@ export class InMemoryRequestStore implements RequestStore {
   /** Whether the request is in the outbox index. */
   isIndexed(requestId: string): boolean {
     return this.outboxIndex.has(requestId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedule index and lease
+
+/** ScheduleIndex in memory, keyed like the Table index: dueAt normalised with toISOString, items in key order. */
+export class InMemoryScheduleIndex implements ScheduleIndex {
+  private readonly rows = new Map<string, DueItem>();
+  readonly calls = { add: 0, listDue: 0, remove: 0 };
+
+  async add(items: DueItem[]): Promise<void> {
+    this.calls.add++;
+    const normalized = items.map(normalizeDueItem);
+    await tick();
+    for (const item of normalized) this.rows.set(dueItemKey(item), item);
+  }
+
+  async listDue(now: Date, limit: number): Promise<DueItem[]> {
+    this.calls.listDue++;
+    const at = now.getTime();
+    await tick();
+    return this.items()
+      .filter((item) => Date.parse(item.dueAt) <= at)
+      .slice(0, Math.max(0, limit));
+  }
+
+  async remove(item: DueItem): Promise<void> {
+    this.calls.remove++;
+    const key = dueItemKey(normalizeDueItem(item));
+    await tick();
+    this.rows.delete(key);
+  }
+
+  // Test helpers --------------------------------------------------------------------------------
+
+  /** Every stored item, earliest first. */
+  items(): DueItem[] {
+    return [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => copy(item));
+  }
+}
+
+/** Lease in memory: one holder per name until its expiry (by the `now` each caller passes). */
+export class InMemoryLease implements Lease {
+  private readonly leases = new Map<string, { holder: string; expiresAtInMs: number }>();
+
+  async acquire(name: string, holder: string, ttlInMs: number, now: Date): Promise<boolean> {
+    await tick();
+    const current = this.leases.get(name);
+    if (current && current.holder !== holder && current.expiresAtInMs > now.getTime()) return false;
+    this.leases.set(name, { holder, expiresAtInMs: now.getTime() + ttlInMs });
+    return true;
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    await tick();
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
+  }
+
+  /** Who holds the lease now (expired or not), for assertions. */
+  holderOf(name: string): string | undefined {
+    return this.leases.get(name)?.holder;
   }
 }
 
@@ -635,6 +701,7 @@ export class RecordingNotifier implements Notifier {
 
 export interface TestContext extends AppContext {
   store: InMemoryRequestStore;
+  schedule: InMemoryScheduleIndex;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -652,6 +719,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
   return {
     catalog: overrides.catalog ?? sampleCatalog(),
     store: overrides.store ?? new InMemoryRequestStore(),
+    schedule: overrides.schedule ?? new InMemoryScheduleIndex(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

@@ -36,6 +36,11 @@ export function stateText(locale: Locale, state: RequestState): string {
   return t(locale, `state.${state}`);
 }
 
+/** "1 day", "3 days". */
+export function daysText(locale: Locale, count: number): string {
+  return count === 1 ? t(locale, 'common.oneDay') : t(locale, 'common.days', { count });
+}
+
 function isRequestState(value: string | number | undefined): value is RequestState {
   return typeof value === 'string' && (REQUEST_STATES as readonly string[]).includes(value);
 }

@@ -1,7 +1,8 @@
 import { MAX_JUSTIFICATION_LENGTH } from '../../domain/policy';
 import type { AccessRequest, StageState } from '../../domain/request';
-import { formatDate, formatDateTime, stateText, t, type Locale } from '../i18n';
+import { daysText, formatDate, formatDateTime, stateText, t, type Locale } from '../i18n';
 import { VERBS } from '../verbs';
+import { cardRefresh } from './refresh';
 import { renderTemplate, type AdaptiveCard } from './render';
 import {
   decisionLine,
@@ -20,11 +21,30 @@ import {
   type TextContext,
 } from './requestParts';
 
+/** #1 asks, #2 reminds: once the stage is closed both show the same read-only view (#4). */
+type ApprovalVariant = 'request' | 'reminder';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Notification #1 for an approver, and #4 once decided: the same facts, with Approve / Deny only while
  * this viewer may still decide. The card is about the latest stage the viewer was asked to decide.
  */
 export function renderApprovalRequest(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
+  return renderApproval(request, viewer, options, 'request');
+}
+
+/** Notification #2: the approval card again, headed as a reminder while the viewer can still act. */
+export function renderApprovalReminder(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
+  return renderApproval(request, viewer, options, 'reminder');
+}
+
+function renderApproval(
+  request: AccessRequest,
+  viewer: CardViewer,
+  options: RequestCardOptions,
+  variant: ApprovalVariant,
+): AdaptiveCard {
   const text = textContext(viewer, options);
   const { locale } = text;
   const position = viewerStagePosition(request, viewer.id);
@@ -39,8 +59,12 @@ export function renderApprovalRequest(request: AccessRequest, viewer: CardViewer
     date: stage ? formatDate(stage.dueAt, locale, text.timeZone) : '',
   };
 
-  return renderTemplate('approvalRequest', {
-    title: t(locale, titleKey(status, canAct), words),
+  const forwardedPeriod = stage?.forwardedTo?.includes(viewer.id) ? forwardedAfter(stage, options.now) : undefined;
+
+  const card = renderTemplate('approvalRequest', {
+    title: t(locale, titleKey(status, canAct, variant), words),
+    showForwarded: forwardedPeriod !== undefined,
+    forwarded: forwardedPeriod === undefined ? '' : t(locale, 'approval.forwarded', { period: daysText(locale, forwardedPeriod) }),
     facts: [
       fact(t(locale, 'fact.requester'), request.requester.displayName),
       ...optionalFact(t(locale, 'fact.department'), request.requester.department),
@@ -64,6 +88,14 @@ export function renderApprovalRequest(request: AccessRequest, viewer: CardViewer
     requestId: request.id,
     version: request.version,
   });
+  // Only an open stage has views that differ per person; a closed one looks the same to everyone.
+  return status === 'waiting' && stage ? { ...card, refresh: cardRefresh(request, stage.approverIds) } : card;
+}
+
+/** Whole days the stage waited before it was forwarded (at least one). */
+function forwardedAfter(stage: StageState, now: Date): number {
+  const forwardedAt = stage.escalatedAt ? Date.parse(stage.escalatedAt) : now.getTime();
+  return Math.max(1, Math.round((forwardedAt - Date.parse(stage.startedAt)) / DAY_MS));
 }
 
 /** The latest stage that asked this viewer; otherwise the latest stage (the viewer only looks on). */
@@ -74,10 +106,11 @@ function viewerStagePosition(request: AccessRequest, viewerId: string): number {
   return request.stages.length - 1;
 }
 
-function titleKey(status: StageStatus, canAct: boolean) {
+function titleKey(status: StageStatus, canAct: boolean, variant: ApprovalVariant) {
   switch (status) {
     case 'waiting':
-      return canAct ? 'approval.title' : 'approval.titleInfo';
+      if (!canAct) return 'approval.titleInfo';
+      return variant === 'reminder' ? 'approval.titleReminder' : 'approval.title';
     case 'decided':
       return 'approval.titleCompleted';
     case 'timedOut':

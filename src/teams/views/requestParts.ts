@@ -127,10 +127,10 @@ const MAX_ERROR_LENGTH = 200;
 const DELIVERY_ORDER: Record<DeliveryStatus, number> = { failed: 0, pending: 1, delivered: 2 };
 
 /** Rows of per-resource delivery status, plus how many did not fit. */
-export function resourceSection(resources: readonly ResourceDelivery[], locale: Locale) {
+export function resourceSection(resources: readonly ResourceDelivery[], locale: Locale, maxRows = MAX_RESOURCE_ROWS) {
   const shown = [...resources]
     .sort((a, b) => DELIVERY_ORDER[a.status] - DELIVERY_ORDER[b.status] || a.key.localeCompare(b.key))
-    .slice(0, MAX_RESOURCE_ROWS);
+    .slice(0, maxRows);
   const hiddenCount = resources.length - shown.length;
   return {
     resources: shown.map((delivery) => ({
@@ -145,13 +145,17 @@ export function resourceSection(resources: readonly ResourceDelivery[], locale: 
   };
 }
 
-/** What the request asks for, by name and in package order (for approvers), plus how many did not fit. */
-export function requestedResourceSection(resources: readonly ResourceDelivery[], locale: Locale) {
+/** The resources of a request by name, in package order (what is asked, held or removed), plus how many did not fit. */
+export function requestedResourceSection(
+  resources: readonly ResourceDelivery[],
+  locale: Locale,
+  heading = t(locale, 'approval.resourcesHeading'),
+) {
   const shown = [...resources].sort((a, b) => a.key.localeCompare(b.key)).slice(0, MAX_RESOURCE_ROWS);
   const hiddenCount = resources.length - shown.length;
   return {
     showResources: resources.length > 0,
-    resourcesHeading: t(locale, 'approval.resourcesHeading'),
+    resourcesHeading: heading,
     resources: shown.map((delivery) => ({ name: deliveryLabel(delivery, locale) })),
     showMoreResources: hiddenCount > 0,
     moreResources: t(locale, 'resource.more', { count: hiddenCount }),

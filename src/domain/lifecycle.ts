@@ -1,0 +1,94 @@
+/**
+ * Transitions driven by time (timeouts, reminders, escalation, scheduled starts) and by the requester
+ * (cancel). The timed ones return undefined when the due item no longer applies (the request moved on):
+ * the scheduler then drops the item as stale.
+ */
+import type { Effect } from './effects';
+import { ConflictError, ForbiddenError } from './errors';
+import { currentStage, type AccessRequest, type RequestState, type StageState } from './request';
+import {
+  advance,
+  REFRESH_APPROVALS,
+  REFRESH_STATUS,
+  REFRESH_STATUS_AND_APPROVALS,
+  type Transition,
+} from './transitions';
+
+/** The current stage, if it is the one `stageIndex` names and it is still undecided. */
+function openStage(request: AccessRequest, stageIndex: number): StageState | undefined {
+  const stage = currentStage(request);
+  return stage && stage.index === stageIndex && !stage.decision ? stage : undefined;
+}
+
+function replaceStage(request: AccessRequest, stage: StageState): StageState[] {
+  return request.stages.map((s) => (s.index === stage.index ? stage : s));
+}
+
+/** No decision before the stage's timeout: the request expires (#3) and every approval card says so. */
+export function expireStage(request: AccessRequest, stageIndex: number, now: Date): Transition | undefined {
+  const stage = openStage(request, stageIndex);
+  if (!stage || now.getTime() < Date.parse(stage.dueAt)) return undefined;
+  return {
+    next: advance(request, { state: 'expired', completedAt: now.toISOString() }, now),
+    effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: request.requester.id, card: 'requestExpired' }],
+  };
+}
+
+/** Reminder (#2) to the approvers of a stage nobody has decided yet; once per stage. */
+export function remindStage(request: AccessRequest, stageIndex: number, now: Date): Transition | undefined {
+  const stage = openStage(request, stageIndex);
+  if (!stage || stage.remindedAt || now.getTime() >= Date.parse(stage.dueAt)) return undefined;
+  return {
+    next: advance(request, { stages: replaceStage(request, { ...stage, remindedAt: now.toISOString() }) }, now),
+    effects: stage.approverIds.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalReminder' })),
+  };
+}
+
+/**
+ * Escalation: the stage is forwarded to alternate approvers, who get the approval card saying so; the
+ * primary approvers can still decide. Once per stage.
+ */
+export function escalateStage(request: AccessRequest, stageIndex: number, alternateIds: string[], now: Date): Transition | undefined {
+  const stage = openStage(request, stageIndex);
+  if (!stage || stage.escalatedAt || now.getTime() >= Date.parse(stage.dueAt)) return undefined;
+  const forwardedTo = [...new Set(alternateIds)].filter((id) => id !== request.requester.id && !stage.approverIds.includes(id));
+  const escalated: StageState = {
+    ...stage,
+    approverIds: [...stage.approverIds, ...forwardedTo],
+    escalatedAt: now.toISOString(),
+    forwardedTo,
+  };
+  return {
+    next: advance(request, { stages: replaceStage(request, escalated) }, now),
+    effects: [
+      ...forwardedTo.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
+      // The primary approvers' cards list who may act (Universal Actions refresh userIds).
+      REFRESH_APPROVALS,
+    ],
+  };
+}
+
+/** A scheduled request's start date has come: delivery begins. */
+export function startScheduled(request: AccessRequest, now: Date): Transition | undefined {
+  if (request.state !== 'scheduled' || !request.startDate || now.getTime() < Date.parse(`${request.startDate}T00:00:00Z`)) {
+    return undefined;
+  }
+  return { next: advance(request, { state: 'approved' }, now), effects: [REFRESH_STATUS, { kind: 'deliver' }] };
+}
+
+/** States in which the requester may still cancel: nothing has been delivered yet. */
+export const CANCELABLE_STATES: readonly RequestState[] = ['submitted', 'pendingApproval', 'scheduled'];
+
+export function isCancelable(request: AccessRequest): boolean {
+  return CANCELABLE_STATES.includes(request.state);
+}
+
+/** The requester cancels a request that has not been delivered: every approval card says so. */
+export function cancelRequest(request: AccessRequest, actorId: string, now: Date): Transition {
+  if (actorId !== request.requester.id) throw new ForbiddenError('error.notYourRequest');
+  if (!isCancelable(request)) throw new ConflictError('error.cannotCancel', { state: request.state });
+  return {
+    next: advance(request, { state: 'canceled', completedAt: now.toISOString() }, now),
+    effects: [REFRESH_STATUS_AND_APPROVALS],
+  };
+}
