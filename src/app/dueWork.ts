@@ -1,8 +1,37 @@
-import type { DueItem } from '../domain/schedule';
+/**
+ * What the scheduler does with one due item: re-read the request, let the domain decide whether the item
+ * still applies, and commit the transition. Stale items (the request moved on) are reported, not errors.
+ */
+import { escalateStage, expireStage, remindStage, startScheduled } from '../domain/lifecycle';
+import type { AccessRequest } from '../domain/request';
+import type { DueItem, DueKind } from '../domain/schedule';
+import type { Transition } from '../domain/transitions';
+import { resolveApproverRefs } from './approvers';
 import type { AppContext } from './context';
 import type { EffectRunner } from './effectRunner';
+import { stagePolicyOf } from './requestPolicy';
+import { transact } from './transact';
 
-/** Placeholder: the lead replaces this with the re-check and the work of each due item. */
-export async function runDueItem(_ctx: AppContext, _effects: EffectRunner, _item: DueItem): Promise<'done' | 'stale'> {
-  throw new Error('not implemented yet');
+type DueTransition = (ctx: AppContext, request: AccessRequest, item: DueItem, now: Date) => Promise<Transition | undefined>;
+
+const TRANSITIONS: Record<DueKind, DueTransition> = {
+  stageTimeout: async (_ctx, request, item, now) => expireStage(request, item.ref, now),
+  approvalReminder: async (_ctx, request, item, now) => remindStage(request, item.ref, now),
+  escalation: async (ctx, request, item, now) => {
+    const escalation = stagePolicyOf(ctx.catalog, request, item.ref).stage.escalation;
+    if (!escalation) return undefined;
+    const alternates = await resolveApproverRefs(ctx.directory, escalation.approvers, request.requester.id);
+    return escalateStage(request, item.ref, alternates, now);
+  },
+  scheduledStart: async (_ctx, request, _item, now) => startScheduled(request, now),
+};
+
+export async function runDueItem(ctx: AppContext, effects: EffectRunner, item: DueItem): Promise<'done' | 'stale'> {
+  const committed = await transact(ctx.store, item.requestId, (loaded) =>
+    loaded ? TRANSITIONS[item.kind](ctx, loaded.request, item, ctx.clock.now()) : undefined,
+  );
+  if (!committed) return 'stale';
+  ctx.logger.info({ requestId: item.requestId, due: item.kind, state: committed.request.state }, 'due work done');
+  effects.kick(item.requestId);
+  return 'done';
 }

@@ -20,6 +20,14 @@ export const PEOPLE = {
   grady: { aadObjectId: '11111111-0000-4000-8000-000000000007', name: 'Grady Archie', locale: 'en-US' },
 } satisfies Record<string, TeamsUser>;
 
+export interface TickAnswer {
+  ran: boolean;
+  due?: number;
+  done?: number;
+  stale?: number;
+  failed?: number;
+}
+
 export interface E2eBot {
   app: RunningApp;
   graph: GraphEmulator;
@@ -27,6 +35,8 @@ export interface E2eBot {
   teams: TeamsClient;
   /** Waits until every effect started so far (cards, Graph writes) has run. */
   settle(): Promise<void>;
+  /** Moves the bot's dev clock (ISO 8601 duration, e.g. P2D) and runs the work that fell due. */
+  advanceAndTick(duration: string): Promise<TickAnswer>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +53,7 @@ export async function startE2eBot(env: Record<string, string> = {}): Promise<E2e
   });
   const app = await startApp(config, createLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent'), {
     sweepIntervalInMs: 3_600_000,
+    schedulerIntervalInMs: 0,
   });
   return {
     app,
@@ -50,6 +61,13 @@ export async function startE2eBot(env: Record<string, string> = {}): Promise<E2e
     connector,
     teams: new TeamsClient(app.url, connector.url),
     settle: () => app.effects.idle(),
+    async advanceAndTick(duration) {
+      const moved = await fetch(`${app.url}/api/dev/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: duration }) });
+      if (moved.status !== 200) throw new Error(`dev clock answered ${moved.status}: ${await moved.text()}`);
+      const tick = await fetch(`${app.url}/api/dev/tick`, { method: 'POST' });
+      if (tick.status !== 200) throw new Error(`dev tick answered ${tick.status}: ${await tick.text()}`);
+      return (await tick.json()) as TickAnswer;
+    },
     async stop() {
       await app.stop();
       await Promise.all([graph.close(), connector.close()]);

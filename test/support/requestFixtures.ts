@@ -127,3 +127,108 @@ export function withDelivery(request: AccessRequest, status: DeliveryStatus, las
   const state = status === 'delivered' ? 'delivered' : status === 'failed' ? 'deliveryFailed' : 'delivering';
   return { ...request, version: request.version + 1, state, resources: buildResources(status, lastError) };
 }
+
+/** An escalation approver: the stage was forwarded to them after nobody decided for 5 days. */
+export const ESCALATION_APPROVER: PersonSnapshot = {
+  id: '5a1c7f0e-0b1d-4e7a-9c51-2f3e4d5c6b05',
+  displayName: 'Lee Gu',
+  department: 'IT',
+  jobTitle: 'Identity Administrator',
+};
+export const ESCALATED_AT = '2026-03-07T08:30:00.000Z';
+/** When the delivered access of `deliveredRequest()` ends: 14 days after NOW. */
+export const ACCESS_ENDS_AT = '2026-03-19T09:00:00.000Z';
+
+/** A form offering two packages: one with justification and dates, one without. */
+export const REQUEST_FORM = {
+  packages: [
+    {
+      id: 'crm-users',
+      displayName: 'CRM users',
+      description: 'Access to the CRM app and the sales team group',
+      justificationRequired: true,
+      datesAllowed: true,
+    },
+    {
+      id: 'expense-viewers',
+      displayName: 'Expense report viewers',
+      description: 'Read-only access to the expense reports of your department',
+      justificationRequired: false,
+      datesAllowed: false,
+    },
+  ],
+};
+
+/** Stage 1 approved by APPROVER, stage 2 waiting for STAGE_TWO_APPROVER. */
+export function twoStageRequest(): AccessRequest {
+  const approvedAtStageOne = withDecision(buildRequest(), 'approved', APPROVER, 'Fine by me.');
+  return {
+    ...approvedAtStageOne,
+    state: 'pendingApproval',
+    stages: [
+      ...approvedAtStageOne.stages,
+      buildStage({ index: 1, approverIds: [STAGE_TWO_APPROVER.id], startedAt: '2026-03-04T10:15:00.000Z', dueAt: '2026-03-18T10:15:00.000Z' }),
+    ],
+  };
+}
+
+/** Stage 1 still waiting, forwarded to ESCALATION_APPROVER 5 days after it started. */
+export function forwardedRequest(): AccessRequest {
+  const stage = buildStage({
+    approverIds: [APPROVER.id, OTHER_APPROVER.id, ESCALATION_APPROVER.id],
+    escalatedAt: ESCALATED_AT,
+    forwardedTo: [ESCALATION_APPROVER.id],
+  });
+  return buildRequest({ stages: [stage] });
+}
+
+/** Approved and delivered, access ending at ACCESS_ENDS_AT. */
+export function deliveredRequest(): AccessRequest {
+  const delivered = withDelivery(withDecision(buildRequest(), 'approved'), 'delivered');
+  return { ...delivered, completedAt: '2026-03-04T10:16:00.000Z', accessEndsAt: ACCESS_ENDS_AT };
+}
+
+/** 90 resources that all failed with a long Graph error. */
+export function manyFailedResources(): AccessRequest {
+  const longError = `Authorization_RequestDenied: ${'Insufficient privileges to complete the operation. '.repeat(20)}`;
+  const [failed] = buildResources('failed', longError);
+  return {
+    ...withDelivery(withDecision(buildRequest(), 'approved'), 'failed'),
+    resources: Array.from({ length: 90 }, (_, i) => ({ ...failed, key: String(i).padStart(2, '0') })),
+  };
+}
+
+/** `request` with the resource names the directory gave at submit time (buildResources() order). */
+export function withResourceNames(request: AccessRequest): AccessRequest {
+  const [group, appRole, ...rest] = request.resources;
+  return {
+    ...request,
+    resources: [
+      { ...group, displayName: 'CRM Users' },
+      { ...appRole, displayName: 'CRM Reader', appDisplayName: 'Contoso CRM' },
+      ...rest,
+    ],
+  };
+}
+
+/** A requester's history as `status` shows it, newest first: access they have, and requests in other states. */
+export function requestHistory(): AccessRequest[] {
+  const delivered = withResourceNames(deliveredRequest());
+  const [group, appRole] = delivered.resources;
+  const partly: AccessRequest = {
+    ...delivered,
+    id: 'req-2026-0002',
+    packageName: 'Sales team',
+    packageId: 'sales-team',
+    state: 'partiallyDelivered',
+    accessEndsAt: undefined,
+    endDate: undefined,
+    resources: [group, { ...appRole, status: 'failed', attempts: 3, lastError: 'Authorization_RequestDenied: Insufficient privileges to complete the operation.' }],
+  };
+  const failed: AccessRequest = {
+    ...withDelivery(withDecision(buildRequest({ id: 'req-2026-0003', packageName: 'Expense report viewers' }), 'approved'), 'failed', 'Request_ResourceNotFound: group not found'),
+    completedAt: '2026-03-04T10:16:00.000Z',
+  };
+  const denied = withDecision(buildRequest({ id: 'req-2026-0004', packageName: 'Finance reports' }), 'denied', APPROVER, 'Use the read-only package instead.');
+  return [buildRequest({ id: 'req-2026-0005', packageName: 'Marketing assets', submittedAt: '2026-03-05T08:00:00.000Z' }), partly, delivered, failed, denied];
+}

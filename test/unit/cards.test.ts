@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REQUEST_STATES, type AccessRequest } from '../../src/domain/request';
-import type { CardKind } from '../../src/domain/effects';
+import { CARD_KINDS, type CardKind } from '../../src/domain/effects';
 import { errorText, formatDate, formatDateTime, localeOf, messageCatalog, stateText, t, type Locale } from '../../src/teams/i18n';
 import { en } from '../../src/teams/i18n/en';
 import { ja } from '../../src/teams/i18n/ja';
@@ -10,7 +10,10 @@ import { VERBS } from '../../src/teams/verbs';
 import { CARD_ACTIONS } from '../../src/teams/application';
 import {
   cardAttachment,
+  MAX_REFRESH_USERS,
+  renderCancelList,
   renderHelp,
+  renderMyRequests,
   renderRequestCard,
   renderRequestForm,
   TEMPLATE_NAMES,
@@ -23,17 +26,26 @@ import { cardsDirectory, renderTemplate } from '../../src/teams/views/render';
 import { MAX_RESOURCE_ROWS } from '../../src/teams/views/requestParts';
 import { parseCard } from '../support/adaptiveCards';
 import {
+  ACCESS_ENDS_AT,
   APPROVER,
+  ESCALATION_APPROVER,
   NOW,
   OTHER_APPROVER,
   REQUESTER,
+  REQUEST_FORM,
   STAGE_ONE_DUE_AT,
   STAGE_TWO_APPROVER,
   buildRequest,
   buildResources,
   buildStage,
+  deliveredRequest,
+  forwardedRequest,
+  manyFailedResources,
+  requestHistory,
+  twoStageRequest,
   withDecision,
   withDelivery,
+  withResourceNames,
 } from '../support/requestFixtures';
 
 type Json = Record<string, unknown>;
@@ -44,24 +56,7 @@ const OPTIONS: RequestCardOptions = { now: NOW, stageCount: 2, approverJustifica
 /** Verbs with a registered route: every verb on a card must be one of them. */
 const VERB_VALUES: string[] = Object.keys(CARD_ACTIONS);
 
-const FORM: RequestFormModel = {
-  packages: [
-    {
-      id: 'crm-users',
-      displayName: 'CRM users',
-      description: 'Access to the CRM app and the sales team group',
-      justificationRequired: true,
-      datesAllowed: true,
-    },
-    {
-      id: 'expense-viewers',
-      displayName: 'Expense report viewers',
-      description: 'Read-only access to the expense reports of your department',
-      justificationRequired: false,
-      datesAllowed: false,
-    },
-  ],
-};
+const FORM: RequestFormModel = REQUEST_FORM;
 
 /** Every object in a card, depth first. */
 function objectsIn(value: unknown): Json[] {
@@ -70,8 +65,14 @@ function objectsIn(value: unknown): Json[] {
   return [value as Json, ...Object.values(value).flatMap(objectsIn)];
 }
 
+/** The buttons of a card (the `refresh` action is not a button). */
 function actionsOf(card: AdaptiveCard): Json[] {
-  return objectsIn(card).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
+  const { refresh: _refresh, ...buttonsOnly } = card;
+  return objectsIn(buttonsOnly).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
+}
+
+function refreshOf(card: AdaptiveCard): { action: Json; userIds: string[] } | undefined {
+  return card.refresh as { action: Json; userIds: string[] } | undefined;
 }
 
 function inputsOf(card: AdaptiveCard): Json[] {
@@ -141,27 +142,26 @@ const SCENARIOS: Array<{ name: string; template: TemplateName; render: (locale: 
     template: 'requestStatus',
     render: (l) => requesterCard('requestStatus', manyFailedResources(), l),
   },
+  { name: 'approval, canceled', template: 'approvalRequest', render: (l) => approvalCard(buildRequest({ state: 'canceled' }), APPROVER.id, {}, l) },
+  { name: 'approval, forwarded', template: 'approvalRequest', render: (l) => approvalCard(forwardedRequest(), ESCALATION_APPROVER.id, {}, l) },
+  { name: 'reminder, actionable', template: 'approvalRequest', render: (l) => reminderCard(buildRequest(), APPROVER.id, l) },
+  { name: 'reminder, decided', template: 'approvalRequest', render: (l) => reminderCard(withDecision(buildRequest(), 'denied', OTHER_APPROVER), APPROVER.id, l) },
+  { name: 'request expired (#3)', template: 'requesterNotice', render: (l) => requesterCard('requestExpired', buildRequest({ state: 'expired' }), l) },
+  { name: 'access ending soon (#7)', template: 'requesterNotice', render: (l) => requesterCard('accessEndingSoon', deliveredRequest(), l) },
+  { name: 'access ended (#8)', template: 'requesterNotice', render: (l) => requesterCard('accessEnded', { ...deliveredRequest(), state: 'accessExpired' }, l) },
+  { name: 'my requests', template: 'myRequests', render: (l) => renderMyRequests({ requests: requestHistory() }, l, { now: NOW }) },
+  { name: 'my requests, none', template: 'myRequests', render: (l) => renderMyRequests({ requests: [] }, l, { now: NOW }) },
+  { name: 'my requests, 20 large failed requests', template: 'myRequests', render: (l) => renderMyRequests({ requests: Array(20).fill(manyFailedResources()) }, l, { now: NOW }) },
+  { name: 'cancel list', template: 'cancelList', render: (l) => renderCancelList({ requests: cancelable() }, l, { now: NOW }) },
+  { name: 'cancel list, nothing to cancel', template: 'cancelList', render: (l) => renderCancelList({ requests: [] }, l, { now: NOW }) },
 ];
 
-function twoStageRequest(): AccessRequest {
-  const approvedAtStageOne = withDecision(buildRequest(), 'approved', APPROVER, 'Fine by me.');
-  return {
-    ...approvedAtStageOne,
-    state: 'pendingApproval',
-    stages: [
-      ...approvedAtStageOne.stages,
-      buildStage({ index: 1, approverIds: [STAGE_TWO_APPROVER.id], startedAt: '2026-03-04T10:15:00.000Z', dueAt: '2026-03-18T10:15:00.000Z' }),
-    ],
-  };
+function reminderCard(request: AccessRequest, viewerId: string, locale: Locale = 'en') {
+  return renderRequestCard('approvalReminder', request, { id: viewerId, locale }, OPTIONS);
 }
 
-function manyFailedResources(): AccessRequest {
-  const longError = `Authorization_RequestDenied: ${'Insufficient privileges to complete the operation. '.repeat(20)}`;
-  const [failed] = buildResources('failed', longError);
-  return {
-    ...withDelivery(withDecision(buildRequest(), 'approved'), 'failed'),
-    resources: Array.from({ length: 90 }, (_, i) => ({ ...failed, key: String(i).padStart(2, '0') })),
-  };
+function cancelable(): AccessRequest[] {
+  return [buildRequest(), buildRequest({ id: 'req-2026-0009', version: 7, packageName: 'Sales team', state: 'scheduled', stages: [] })];
 }
 
 describe('Adaptive Card templates', () => {
@@ -459,28 +459,16 @@ describe('requester cards', () => {
 });
 
 describe('resource names on cards', () => {
-  /** buildResources() with the names the directory gave at submit time. */
-  function named(request: AccessRequest): AccessRequest {
-    const [group, appRole] = request.resources;
-    return {
-      ...request,
-      resources: [
-        { ...group, displayName: 'CRM Users' },
-        { ...appRole, displayName: 'CRM Reader', appDisplayName: 'Contoso CRM' },
-      ],
-    };
-  }
-
   it('the approval card lists what is requested, by name, in both languages', () => {
-    const en = visibleText(approvalCard(named(buildRequest()), APPROVER.id));
+    const en = visibleText(approvalCard(withResourceNames(buildRequest()), APPROVER.id));
     assert.ok(en.includes('Access requested\nCRM Users (member)\nCRM Reader in Contoso CRM'), en);
     assert.doesNotMatch(en, /0c2d8f4e/);
-    const ja = visibleText(approvalCard(named(buildRequest()), APPROVER.id, {}, 'ja'));
+    const ja = visibleText(approvalCard(withResourceNames(buildRequest()), APPROVER.id, {}, 'ja'));
     assert.ok(ja.includes('要求されているアクセス\nCRM Users (メンバー)\nContoso CRM の CRM Reader'), ja);
   });
 
   it('the delivered and status cards show the names in both languages', () => {
-    const delivered = named(withDelivery(withDecision(buildRequest(), 'approved'), 'delivered'));
+    const delivered = withResourceNames(withDelivery(withDecision(buildRequest(), 'approved'), 'delivered'));
     const en = visibleText(requesterCard('accessDelivered', delivered));
     assert.match(en, /CRM Users \(member\)/);
     assert.match(en, /CRM Reader in Contoso CRM/);

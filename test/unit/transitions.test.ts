@@ -1,11 +1,16 @@
 import { strict as assert } from 'node:assert';
-import type { ApprovalStage, PackageEntry, Policy } from '../../src/catalog/types';
+import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../../src/catalog/types';
 import type { Effect } from '../../src/domain/effects';
 import { ConflictError, ExpiredError, ForbiddenError, ValidationError, type DomainError } from '../../src/domain/errors';
 import { MAX_JUSTIFICATION_LENGTH } from '../../src/domain/policy';
 import { currentStage, finalDecision, type AccessRequest, type PersonSnapshot } from '../../src/domain/request';
+import type { DueItem } from '../../src/domain/schedule';
 import {
+  DAY_IN_MS,
   MAX_DELIVERY_ATTEMPTS,
+  REFRESH_APPROVALS,
+  REFRESH_STATUS,
+  REFRESH_STATUS_AND_APPROVALS,
   retryDelayInMs,
   assertCanDecide,
   createRequest,
@@ -18,7 +23,7 @@ import {
 } from '../../src/domain/transitions';
 import { demo, sampleCatalog } from '../support/fakes';
 
-const DAY_IN_MS = 86_400_000;
+const HOUR_IN_MS = 3_600_000;
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
 
@@ -38,9 +43,23 @@ const diego: PersonSnapshot = { id: demo.users.diego, displayName: 'Diego Sicili
 const megan: PersonSnapshot = { id: demo.users.megan, displayName: 'Megan Bowen' };
 const lee: PersonSnapshot = { id: demo.users.lee, displayName: 'Lee Gu' };
 
-/** The requester's status card follows every state; approval cards change only when a stage closes. */
-const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
-const REFRESH_STATUS_AND_APPROVALS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] };
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The schedule effect of a stage started at `startedAt` under the sample CRM stage (14 days, reminder 1 day before). */
+function crmStageSchedule(requestId: string, startedAt: Date, ref = 0, timeoutDays = 14): Effect {
+  const due = startedAt.getTime() + timeoutDays * DAY_IN_MS;
+  return {
+    kind: 'schedule',
+    items: [
+      { kind: 'stageTimeout', requestId, dueAt: iso(due), ref },
+      { kind: 'approvalReminder', requestId, dueAt: iso(due - 1 * DAY_IN_MS), ref },
+    ],
+  };
+}
+
+function scheduledStart(requestId: string, dueAt: string): Effect {
+  return { kind: 'schedule', items: [{ kind: 'scheduledStart', requestId, dueAt, ref: 0 }] };
+}
 
 const approvers = { approverIds: [diego.id, megan.id], usedFallback: false };
 const twoStagePolicy: Policy = {
@@ -81,6 +100,9 @@ function pending(policy: Policy = crmPolicy, stageApprovers = approvers): Access
 function approvedSingleStage(): AccessRequest {
   return decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
 }
+
+/** The sample CRM policy's expiration: access ends 365 days after delivery. */
+const YEAR: Expiration = crmPolicy.expiration;
 
 const ok = (key: string, assignmentId?: string): GrantResult => ({ key, status: 'delivered', assignmentId });
 const transient = (key: string, error = 'HTTP 503'): GrantResult => ({ key, status: 'failed', transient: true, error });
@@ -149,6 +171,53 @@ describe('domain/transitions', () => {
       assert.deepEqual(next.stages, []);
     });
 
+    describe('scheduled start without approval', () => {
+      const create = (startDate: string | undefined, now: Date = T0): Transition =>
+        createRequest({ id: 'r', entry: salesEntry, policy: salesPolicy, requester: adele, fields: { startDate }, now });
+
+      it('a start date in the future: scheduled, with a scheduledStart item at UTC midnight of that date and nothing delivered', () => {
+        const { next, effects } = create('2026-03-05');
+        assert.equal(next.state, 'scheduled');
+        assert.equal(next.version, 1);
+        assert.equal(next.startDate, '2026-03-05');
+        assert.equal(next.completedAt, undefined);
+        assert.deepEqual(effects, [scheduledStart('r', '2026-03-05T00:00:00.000Z')]);
+        assert.deepEqual(next.resources.map((r) => r.status), ['pending']);
+      });
+
+      it('tomorrow (one ms before midnight) is still scheduled', () => {
+        const { next, effects } = create('2026-03-05', new Date('2026-03-04T23:59:59.999Z'));
+        assert.equal(next.state, 'scheduled');
+        assert.deepEqual(effects, [scheduledStart('r', '2026-03-05T00:00:00.000Z')]);
+      });
+
+      for (const [name, startDate, now] of [
+        ["today's date", '2026-03-02', T0],
+        ['a past date', '2026-03-01', T0],
+        ['the date whose midnight is exactly now', '2026-03-05', new Date('2026-03-05T00:00:00.000Z')],
+        ['no date', undefined, T0],
+      ] as Array<[string, string | undefined, Date]>) {
+        it(`${name}: approved and delivered at once`, () => {
+          const { next, effects } = create(startDate, now);
+          assert.equal(next.state, 'approved');
+          assert.deepEqual(effects, [{ kind: 'deliver' }]);
+        });
+      }
+    });
+
+    it('a policy with approval and a future start date still starts with its first stage', () => {
+      const { next, effects } = createRequest({
+        id: 'r',
+        entry: crmEntry,
+        policy: crmPolicy,
+        requester: adele,
+        fields: { justification: 'j', startDate: '2026-04-01' },
+        now: T0,
+      });
+      assert.equal(next.state, 'submitted');
+      assert.deepEqual(effects, [{ kind: 'startStage' }]);
+    });
+
     it('approval.required false wins over listed stages', () => {
       const policy: Policy = { ...crmPolicy, approval: { required: false, stages: [crmStage] } };
       const { next, effects } = createRequest({ id: 'r', entry: crmEntry, policy, requester: adele, fields: {}, now: T0 });
@@ -158,7 +227,7 @@ describe('domain/transitions', () => {
   });
 
   describe('startStage', () => {
-    it('puts the first stage to its approvers: each gets an approval card, then the cards are refreshed', () => {
+    it('puts the first stage to its approvers: each gets an approval card, the cards are refreshed, the timeout and reminder scheduled', () => {
       const request = submitted();
       const now = at(5000);
       const { next, effects } = startStage(request, crmStage, approvers, now);
@@ -178,6 +247,13 @@ describe('domain/transitions', () => {
         { kind: 'notify', recipientId: diego.id, card: 'approvalRequest' },
         { kind: 'notify', recipientId: megan.id, card: 'approvalRequest' },
         REFRESH_STATUS,
+        {
+          kind: 'schedule',
+          items: [
+            { kind: 'stageTimeout', requestId: 'request-1', dueAt: iso(now.getTime() + 14 * DAY_IN_MS), ref: 0 },
+            { kind: 'approvalReminder', requestId: 'request-1', dueAt: iso(now.getTime() + 13 * DAY_IN_MS), ref: 0 },
+          ],
+        },
       ]);
       assert.equal(currentStage(next), next.stages[0]);
     });
@@ -193,10 +269,10 @@ describe('domain/transitions', () => {
       assert.deepEqual(next.stages[0].approverIds, [lee.id]);
     });
 
-    it('with nobody to ask, only refreshes the cards', () => {
+    it('with nobody to ask, only refreshes the cards and schedules the timeout (so the request cannot hang for ever)', () => {
       const { next, effects } = startStage(submitted(), crmStage, { approverIds: [], usedFallback: true }, T0);
       assert.equal(next.state, 'pendingApproval');
-      assert.deepEqual(effects, [REFRESH_STATUS]);
+      assert.deepEqual(effects, [REFRESH_STATUS, crmStageSchedule('request-1', T0)]);
     });
 
     it('starts the next stage after the previous one approved', () => {
@@ -208,7 +284,40 @@ describe('domain/transitions', () => {
       assert.equal(next.stages[1].index, 1);
       assert.equal(next.stages[1].dueAt, new Date(at(3000).getTime() + 7 * DAY_IN_MS).toISOString());
       assert.deepEqual(next.stages[0], afterApproval.stages[0]);
-      assert.deepEqual(effects, [{ kind: 'notify', recipientId: lee.id, card: 'approvalRequest' }, REFRESH_STATUS]);
+      assert.deepEqual(effects, [
+        { kind: 'notify', recipientId: lee.id, card: 'approvalRequest' },
+        REFRESH_STATUS,
+        crmStageSchedule('request-1', at(3000), 1, 7),
+      ]);
+    });
+
+    it('schedules the escalation afterDays after the stage started, beside the timeout and the reminder', () => {
+      const stage: ApprovalStage = {
+        ...crmStage,
+        timeoutDays: 10,
+        reminderDaysBeforeTimeout: 2,
+        escalation: { afterDays: 4, approvers: [{ user: lee.id }] },
+      };
+      const now = at(5000);
+      const { next, effects } = startStage(submitted(), stage, approvers, now);
+      assert.equal(next.stages[0].dueAt, iso(now.getTime() + 10 * DAY_IN_MS));
+      const schedule = effects.filter((e): e is Extract<Effect, { kind: 'schedule' }> => e.kind === 'schedule');
+      assert.equal(schedule.length, 1);
+      assert.deepEqual(schedule[0].items, [
+        { kind: 'stageTimeout', requestId: 'request-1', dueAt: iso(now.getTime() + 10 * DAY_IN_MS), ref: 0 },
+        { kind: 'approvalReminder', requestId: 'request-1', dueAt: iso(now.getTime() + 8 * DAY_IN_MS), ref: 0 },
+        { kind: 'escalation', requestId: 'request-1', dueAt: iso(now.getTime() + 4 * DAY_IN_MS), ref: 0 },
+      ]);
+      assert.equal(effects[effects.length - 1], schedule[0], 'the schedule comes after the cards');
+    });
+
+    it('a stage without a reminder or an escalation schedules only its timeout; ref is the stage index', () => {
+      const bare: ApprovalStage = { ...crmStage, reminderDaysBeforeTimeout: undefined, escalation: undefined, timeoutDays: 5 };
+      const policy: Policy = { ...crmPolicy, approval: { required: true, stages: [crmStage, bare] } };
+      const first = decide(pending(policy), crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+      const { effects } = startStage(first, bare, { approverIds: [lee.id], usedFallback: false }, at(3000));
+      const items: DueItem[] = [{ kind: 'stageTimeout', requestId: 'request-1', dueAt: iso(at(3000).getTime() + 5 * DAY_IN_MS), ref: 1 }];
+      assert.deepEqual(effects, [{ kind: 'notify', recipientId: lee.id, card: 'approvalRequest' }, REFRESH_STATUS, { kind: 'schedule', items }]);
     });
 
     const refusals: Array<[string, () => AccessRequest]> = [
@@ -224,6 +333,14 @@ describe('domain/transitions', () => {
         await rejects(() => startStage(request, crmStage, approvers, at(9000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
       });
     }
+  });
+
+  describe('refresh effects', () => {
+    it('name the card kinds each one re-renders: the status card, the approval cards (reminders too), or both', () => {
+      assert.deepEqual(REFRESH_STATUS, { kind: 'refreshCards', cards: ['requestStatus'] });
+      assert.deepEqual(REFRESH_APPROVALS, { kind: 'refreshCards', cards: ['approvalRequest', 'approvalReminder'] });
+      assert.deepEqual(REFRESH_STATUS_AND_APPROVALS, { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest', 'approvalReminder'] });
+    });
   });
 
   describe('decide', () => {
@@ -311,6 +428,102 @@ describe('domain/transitions', () => {
       );
     });
 
+    describe('an approver of an earlier, decided stage', () => {
+      const threeStagePolicy: Policy = {
+        ...crmPolicy,
+        approval: { required: true, stages: [crmStage, { ...crmStage, approverJustificationRequired: false }, { ...crmStage, approverJustificationRequired: false }] },
+      };
+      const patti: PersonSnapshot = { id: demo.users.patti, displayName: 'Patti Fernandez' };
+      const isaiah: PersonSnapshot = { id: demo.users.isaiah, displayName: 'Isaiah Langer' };
+
+      /** Stage 1 (Diego, Megan) approved by Diego; stage 2 asks Lee. */
+      function inStageTwo(stageTwoApprovers: string[] = [lee.id], policy: Policy = twoStagePolicy): AccessRequest {
+        const first = decide(pending(policy), crmStage, policy.approval.stages.length, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+        return startStage(first, policy.approval.stages[1], { approverIds: stageTwoApprovers, usedFallback: false }, at(3000)).next;
+      }
+
+      it('clicking their old card while stage 2 is open gets 409 alreadyDecided naming the stage-1 decider, and nothing changes', async () => {
+        const request = inStageTwo();
+        const copy = structuredClone(request);
+        for (const actor of [megan, diego]) {
+          await rejects(
+            () => decide(request, twoStagePolicy.approval.stages[1], 2, { actor, outcome: 'denied', justification: 'late click', now: at(4000) }),
+            isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+          );
+          await rejects(() => assertCanDecide(request, actor.id, at(4000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+        }
+        assert.deepEqual(request, copy);
+      });
+
+      it('names the decider of the earliest decided stage the clicker belonged to (three stages)', async () => {
+        const second = decide(inStageTwo([lee.id], threeStagePolicy), threeStagePolicy.approval.stages[1], 3, { actor: lee, outcome: 'approved', now: at(4000) }).next;
+        const third = startStage(second, threeStagePolicy.approval.stages[2], { approverIds: [patti.id], usedFallback: false }, at(5000)).next;
+        await rejects(() => assertCanDecide(third, megan.id, at(6000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+        await rejects(() => assertCanDecide(third, lee.id, at(6000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Lee Gu', outcome: 'approved' }));
+        assert.doesNotThrow(() => assertCanDecide(third, patti.id, at(6000)));
+      });
+
+      it('someone in no stage is still 403 notApprover; the requester is still 403 selfApproval', async () => {
+        const request = inStageTwo();
+        await rejects(() => assertCanDecide(request, isaiah.id, at(4000)), isDomainError(ForbiddenError, 'error.notApprover'));
+        await rejects(() => assertCanDecide(request, adele.id, at(4000)), isDomainError(ForbiddenError, 'error.selfApproval'));
+      });
+
+      it('an approver of both stages decides stage 2 normally', () => {
+        const request = inStageTwo([megan.id, lee.id]);
+        const { next } = decide(request, twoStagePolicy.approval.stages[1], 2, { actor: megan, outcome: 'approved', now: at(4000) });
+        assert.equal(next.state, 'approved');
+        assert.deepEqual(next.stages.map((s) => s.decision?.by.id), [diego.id, megan.id]);
+      });
+    });
+
+    describe('scheduled start after the final approval', () => {
+      const withStart = (startDate: string): AccessRequest => ({ ...pending(), startDate });
+
+      it('a future start date: scheduled, cards refreshed, a scheduledStart item at UTC midnight of that date, no delivery', () => {
+        const request = withStart('2026-03-10');
+        const now = at(2000);
+        const { next, effects } = decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now });
+        assert.equal(next.state, 'scheduled');
+        assert.equal(next.version, request.version + 1);
+        assert.equal(next.completedAt, undefined);
+        assert.equal(next.stages[0].decision?.outcome, 'approved');
+        assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, scheduledStart('request-1', '2026-03-10T00:00:00.000Z')]);
+      });
+
+      for (const [name, startDate] of [
+        ["today's date", '2026-03-02'],
+        ['a date already past', '2026-02-20'],
+      ]) {
+        it(`${name}: approved and delivered at once`, () => {
+          const { next, effects } = decide(withStart(startDate), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) });
+          assert.equal(next.state, 'approved');
+          assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }]);
+        });
+      }
+
+      it('only the final stage schedules: stage 1 of 2 starts stage 2, and a denial is a denial', () => {
+        const request: AccessRequest = { ...pending(twoStagePolicy), startDate: '2026-03-10' };
+        const first = decide(request, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) });
+        assert.equal(first.next.state, 'pendingApproval');
+        assert.deepEqual(first.effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'startStage' }]);
+        const stage2 = startStage(first.next, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3000)).next;
+        const second = decide(stage2, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4000) });
+        assert.equal(second.next.state, 'scheduled');
+        assert.deepEqual(second.effects, [REFRESH_STATUS_AND_APPROVALS, scheduledStart('request-1', '2026-03-10T00:00:00.000Z')]);
+
+        const denied = decide(request, crmStage, 2, { actor: diego, outcome: 'denied', justification: 'no', now: at(2000) });
+        assert.equal(denied.next.state, 'denied');
+        assert.deepEqual(denied.effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: adele.id, card: 'requestDenied' }]);
+      });
+
+      it('a scheduled request cannot be decided again or delivered yet', async () => {
+        const scheduled = decide(withStart('2026-03-10'), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
+        await rejects(() => assertCanDecide(scheduled, megan.id, at(3000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+        await rejects(() => recordDelivery(scheduled, [ok('00'), ok('01')], YEAR, at(3000)), isDomainError(ConflictError, 'error.notPending', { state: 'scheduled' }));
+      });
+    });
+
     it('a request not yet put to approvers cannot be decided', async () => {
       await rejects(
         () => decide(submitted(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }),
@@ -366,7 +579,7 @@ describe('domain/transitions', () => {
     it('all delivered: delivered, completedAt, cards refreshed and the requester told; assignment id kept', () => {
       const request = approvedSingleStage();
       const now = at(3000);
-      const { next, effects } = recordDelivery(request, [ok('00'), ok('01', 'assignment-7')], now);
+      const { next, effects } = recordDelivery(request, [ok('00'), ok('01', 'assignment-7')], YEAR, now);
       assert.equal(next.state, 'delivered');
       assert.equal(next.completedAt, now.toISOString());
       assert.equal(next.version, request.version + 1);
@@ -379,11 +592,53 @@ describe('domain/transitions', () => {
         ],
       );
       assert.deepEqual(undeliveredResources(next), []);
+      assert.equal(next.accessEndsAt, iso(now.getTime() + 365 * DAY_IN_MS));
+    });
+
+    describe('accessEndsAt', () => {
+      const now = at(3000);
+      const deliverAll = (expiration: Expiration, endDate?: string): AccessRequest => {
+        const request: AccessRequest = { ...approvedSingleStage(), ...(endDate ? { endDate } : {}) };
+        return recordDelivery(request, [ok('00'), ok('01')], expiration, now).next;
+      };
+      const cases: Array<[string, Expiration, string | undefined, string | undefined]> = [
+        ['afterDays: delivery + N days', { afterDays: 30 }, undefined, iso(now.getTime() + 30 * DAY_IN_MS)],
+        ['afterHours: delivery + N hours', { afterHours: 8 }, undefined, iso(now.getTime() + 8 * HOUR_IN_MS)],
+        ['onDate: the end of that date (UTC)', { onDate: '2026-12-31' }, undefined, '2027-01-01T00:00:00.000Z'],
+        ['never: no end', { never: true }, undefined, undefined],
+        ['a requester end date earlier than afterDays wins (inclusive: the day after, midnight)', { afterDays: 365 }, '2026-04-01', '2026-04-02T00:00:00.000Z'],
+        ['a requester end date later than afterHours loses', { afterHours: 8 }, '2026-12-31', iso(now.getTime() + 8 * HOUR_IN_MS)],
+        ['a requester end date earlier than onDate wins', { onDate: '2026-12-31' }, '2026-06-30', '2026-07-01T00:00:00.000Z'],
+        ['a requester end date later than onDate loses', { onDate: '2026-06-30' }, '2026-12-31', '2026-07-01T00:00:00.000Z'],
+        ['a requester end date with never: that date', { never: true }, '2026-05-15', '2026-05-16T00:00:00.000Z'],
+      ];
+      for (const [name, expiration, endDate, expected] of cases) {
+        it(name, () => {
+          const next = deliverAll(expiration, endDate);
+          assert.equal(next.state, 'delivered');
+          assert.equal(next.accessEndsAt, expected);
+        });
+      }
+
+      it('counts from the attempt that finished the delivery, and is set for partial delivery but not for a failure or a retry', () => {
+        const retrying = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], { afterDays: 1 }, at(3000)).next;
+        assert.equal(retrying.accessEndsAt, undefined);
+        const finished = recordDelivery(retrying, [ok('01')], { afterDays: 1 }, at(60_000)).next;
+        assert.equal(finished.accessEndsAt, iso(at(60_000).getTime() + DAY_IN_MS));
+
+        const partial = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01')], { afterDays: 1 }, now).next;
+        assert.equal(partial.state, 'partiallyDelivered');
+        assert.equal(partial.accessEndsAt, iso(now.getTime() + DAY_IN_MS));
+
+        const failed = recordDelivery(approvedSingleStage(), [permanent('00'), permanent('01')], { afterDays: 1 }, now).next;
+        assert.equal(failed.state, 'deliveryFailed');
+        assert.equal(failed.accessEndsAt, undefined);
+      });
     });
 
     it('a transient failure keeps the request delivering with another deliver effect and counts the attempt', () => {
       const now = at(3000);
-      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], now);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], YEAR, now);
       assert.equal(next.state, 'delivering');
       assert.equal(next.completedAt, undefined);
       assert.deepEqual(effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(1)).toISOString() }]);
@@ -394,9 +649,9 @@ describe('domain/transitions', () => {
     });
 
     it('a retry that succeeds clears the error, keeps counting, and never touches the delivered resource', () => {
-      const first = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], at(3000)).next;
+      const first = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], YEAR, at(3000)).next;
       // A stray result for the delivered resource must not change it.
-      const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], at(4000));
+      const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], YEAR, at(4000));
       assert.equal(next.state, 'delivered');
       assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
       assert.deepEqual(next.resources[0], first.resources[0]);
@@ -405,7 +660,7 @@ describe('domain/transitions', () => {
 
     it('a permanent failure beside a delivery ends partiallyDelivered with the error kept', () => {
       const now = at(3000);
-      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], now);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], YEAR, now);
       assert.equal(next.state, 'partiallyDelivered');
       assert.equal(next.completedAt, now.toISOString());
       assert.deepEqual(effects, [REFRESH_STATUS]);
@@ -413,14 +668,14 @@ describe('domain/transitions', () => {
     });
 
     it('nothing delivered and nothing left to retry ends deliveryFailed', () => {
-      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], at(3000));
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], YEAR, at(3000));
       assert.equal(next.state, 'deliveryFailed');
       assert.deepEqual(effects, [REFRESH_STATUS]);
       assert.deepEqual(next.resources.map((r) => r.lastError), ['gone', 'denied']);
     });
 
     it('waits for a transient retry before ending, even when another resource failed for good', () => {
-      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], at(3000));
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], YEAR, at(3000));
       assert.equal(next.state, 'delivering');
       assert.deepEqual(effects.map((e) => e.kind), ['deliver']);
       assert.deepEqual(next.resources.map((r) => r.status), ['failed', 'pending']);
@@ -431,16 +686,16 @@ describe('domain/transitions', () => {
     });
 
     it(`gives up after ${MAX_DELIVERY_ATTEMPTS} transient failures`, () => {
-      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], at(3000)).next;
+      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], YEAR, at(3000)).next;
       for (let attempt = 1; attempt < MAX_DELIVERY_ATTEMPTS; attempt++) {
         const now = at(3000 + attempt);
-        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], now);
+        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], YEAR, now);
         assert.equal(step.next.state, 'delivering', `attempt ${attempt}`);
         assert.deepEqual(step.effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(attempt)).toISOString() }]);
         assert.equal(step.next.resources[1].attempts, attempt);
         request = step.next;
       }
-      const last = recordDelivery(request, [transient('01', 'still 503')], at(9000));
+      const last = recordDelivery(request, [transient('01', 'still 503')], YEAR, at(9000));
       assert.equal(last.next.state, 'partiallyDelivered');
       assert.deepEqual([last.next.resources[1].status, last.next.resources[1].attempts, last.next.resources[1].lastError], ['failed', MAX_DELIVERY_ATTEMPTS, 'still 503']);
       assert.deepEqual(last.effects, [REFRESH_STATUS]);
@@ -449,7 +704,7 @@ describe('domain/transitions', () => {
     it('keeps an earlier assignment id when a later result carries none', () => {
       const request = approvedSingleStage();
       const withId: AccessRequest = { ...request, state: 'delivering', resources: request.resources.map((r) => (r.key === '01' ? { ...r, assignmentId: 'assignment-1' } : r)) };
-      const { next } = recordDelivery(withId, [ok('00'), ok('01')], at(3000));
+      const { next } = recordDelivery(withId, [ok('00'), ok('01')], YEAR, at(3000));
       assert.equal(next.resources[1].assignmentId, 'assignment-1');
     });
 
@@ -457,11 +712,11 @@ describe('domain/transitions', () => {
       ['pendingApproval', () => pending()],
       ['submitted', () => submitted()],
       ['denied', () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'denied', justification: 'no', now: at(2000) }).next],
-      ['delivered', () => recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], at(3000)).next],
+      ['delivered', () => recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], YEAR, at(3000)).next],
     ] as Array<[string, () => AccessRequest]>) {
       it(`refuses to record a delivery for a ${name} request`, async () => {
         const request = build();
-        await rejects(() => recordDelivery(request, [ok('00')], at(5000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
+        await rejects(() => recordDelivery(request, [ok('00')], YEAR, at(5000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
       });
     }
   });
@@ -473,8 +728,8 @@ describe('domain/transitions', () => {
         (r) => decide(r, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2) }),
         (r) => startStage(r, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3)),
         (r) => decide(r, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4) }),
-        (r) => recordDelivery(r, [ok('00'), transient('01')], at(5)),
-        (r) => recordDelivery(r, [ok('01', 'a-1')], at(6)),
+        (r) => recordDelivery(r, [ok('00'), transient('01')], YEAR, at(5)),
+        (r) => recordDelivery(r, [ok('01', 'a-1')], YEAR, at(6)),
       ];
       let request = submitted(twoStagePolicy);
       assert.equal(request.version, 1);
@@ -510,7 +765,7 @@ describe('domain/transitions', () => {
       const d2 = decide(deepFreeze(s2), crmStage, 2, { actor: lee, outcome: 'approved', justification: 'ok', now: at(4) }).next;
       const d2Copy = structuredClone(d2);
       const results = deepFreeze([ok('00'), transient('01')]);
-      recordDelivery(deepFreeze(d2), results, at(5));
+      recordDelivery(deepFreeze(d2), results, YEAR, at(5));
       assert.deepEqual(d2, d2Copy);
 
       const denyInput = structuredClone(s1Copy);

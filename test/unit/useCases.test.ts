@@ -222,7 +222,10 @@ describe('use-cases on in-memory fakes', () => {
         at: t.clock.now().toISOString(),
         justification: 'Welcome',
       });
-      assert.deepEqual(after.effects.map((e) => e.effect), [{ kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest'] }, { kind: 'deliver' }]);
+      assert.deepEqual(after.effects.map((e) => e.effect), [
+        { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest', 'approvalReminder'] },
+        { kind: 'deliver' },
+      ]);
     });
 
     it('an unknown request is NotFound', async () => {
@@ -374,6 +377,8 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(loaded.request.resources.map((r) => [r.status, r.attempts]), [['delivered', 1], ['delivered', 1]]);
       assert.equal(loaded.request.resources[1].assignmentId, t.provisioner.grants[1].assignmentId);
       assert.ok(loaded.request.resources[1].assignmentId);
+      // The sample policy's access lasts 365 days from delivery.
+      assert.equal(loaded.request.accessEndsAt, new Date(t.clock.now().getTime() + 365 * 86_400_000).toISOString());
 
       const delivered = t.notifier.postsTo(adele, 'accessDelivered');
       assert.equal(delivered.length, 1);
@@ -410,10 +415,17 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(t.notifier.postsTo(patti).map((p) => p.card), ['approvalRequest']);
       assert.equal(t.provisioner.calls.length, 0);
 
+      // Diego (stage 1, not the decider) clicking his old card is told stage 1 was decided; Lee was never asked.
+      const beforeStrayClicks = stored(t, id);
       await assert.rejects(
         decideRequest(t, { requestId: id, actorId: diego, outcome: 'denied' }),
+        domainError(ConflictError, 'error.alreadyDecided', { name: 'Megan Bowen', outcome: 'approved' }),
+      );
+      await assert.rejects(
+        decideRequest(t, { requestId: id, actorId: lee, outcome: 'denied' }),
         domainError(ForbiddenError, 'error.notApprover'),
       );
+      assert.deepEqual(stored(t, id), beforeStrayClicks);
       await decideAndRun({ requestId: id, actorId: patti, outcome: 'approved' });
       loaded = stored(t, id);
       assert.equal(loaded.request.state, 'delivered');
@@ -513,14 +525,20 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(t.notifier.posts.length, 0);
       assert.deepEqual(
         stuck.effects.map((e) => e.effect.kind),
-        ['notify', 'notify', 'refreshCards'],
+        ['notify', 'notify', 'refreshCards', 'schedule'],
         'the failed notify and everything after it wait',
       );
       assert.deepEqual(await t.store.listRequestsWithPendingEffects(10), [id]);
+      assert.deepEqual(t.schedule.items(), [], 'the timeout is not scheduled before the effects ahead of it ran');
 
       assert.equal(await runner.sweep(), 1);
       const done = stored(t, id);
       assert.deepEqual(done.effects, []);
+      const { dueAt } = done.request.stages[0];
+      assert.deepEqual(t.schedule.items().map((i) => [i.kind, i.dueAt]), [
+        ['approvalReminder', new Date(Date.parse(dueAt) - 86_400_000).toISOString()],
+        ['stageTimeout', dueAt],
+      ]);
       assert.deepEqual(t.notifier.posts.map((p) => p.recipientId).sort(), [diego, megan].sort());
       assert.equal(t.store.isIndexed(id), false);
       assert.equal(await runner.sweep(), 0);

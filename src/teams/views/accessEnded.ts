@@ -1,9 +1,8 @@
 import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, t } from '../i18n';
-import { accessEnd } from './accessEndingSoon';
 import type { AdaptiveCard } from './render';
 import { renderRequesterNotice } from './requesterNotice';
-import { textContext, type CardViewer, type RequestCardOptions } from './requestParts';
+import { accessEnd, textContext, type CardViewer, type RequestCardOptions } from './requestParts';
 
 /** Notification #8 to the requester: the access ended and was removed; how to ask again. */
 export function renderAccessEnded(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {

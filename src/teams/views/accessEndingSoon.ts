@@ -2,7 +2,7 @@ import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, t } from '../i18n';
 import type { AdaptiveCard } from './render';
 import { renderRequesterNotice } from './requesterNotice';
-import { textContext, type CardViewer, type RequestCardOptions, type TextContext } from './requestParts';
+import { accessEnd, textContext, type CardViewer, type RequestCardOptions, type TextContext } from './requestParts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -15,7 +15,7 @@ export function renderAccessEndingSoon(request: AccessRequest, viewer: CardViewe
     {
       title: endsAt ? endingTitle(request.packageName, endsAt, options.now, text) : t(locale, 'endingSoon.titleSoon', { package: request.packageName }),
       titleColor: 'warning',
-      message: t(locale, 'endingSoon.message', { date: endsAt ? formatDateTime(endsAt, locale, text.timeZone) : '' }),
+      message: endsAt ? t(locale, 'endingSoon.message', { date: formatDateTime(endsAt, locale, text.timeZone) }) : '',
       facts: [],
       resources: request.resources.filter((r) => r.status === 'delivered'),
       resourcesHeading: t(locale, 'endingSoon.resourcesHeading'),
@@ -23,11 +23,6 @@ export function renderAccessEndingSoon(request: AccessRequest, viewer: CardViewe
     },
     locale,
   );
-}
-
-/** When the access ends: the stored instant, else the requested end date (its start, in UTC). */
-export function accessEnd(request: AccessRequest): string | undefined {
-  return request.accessEndsAt ?? (request.endDate ? `${request.endDate}T00:00:00.000Z` : undefined);
 }
 
 /**

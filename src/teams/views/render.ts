@@ -8,6 +8,9 @@ export const TEMPLATE_NAMES = [
   'approvalRequest',
   'requestDenied',
   'accessDelivered',
+  'requesterNotice',
+  'myRequests',
+  'cancelList',
   'help',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];

@@ -1,10 +1,13 @@
 import type { AccessRequest } from '../../domain/request';
 import type { CardKind } from '../../domain/effects';
 import { renderAccessDelivered } from './accessDelivered';
-import { renderApprovalRequest } from './approvalRequest';
+import { renderAccessEnded } from './accessEnded';
+import { renderAccessEndingSoon } from './accessEndingSoon';
+import { renderApprovalReminder, renderApprovalRequest } from './approvalRequest';
 import type { AdaptiveCard } from './render';
 import type { CardViewer, RequestCardOptions } from './requestParts';
 import { renderRequestDenied } from './requestDenied';
+import { renderRequestExpired } from './requestExpired';
 import { renderRequestStatus } from './requestStatus';
 
 const RENDERERS: Record<
@@ -13,8 +16,12 @@ const RENDERERS: Record<
 > = {
   requestStatus: renderRequestStatus,
   approvalRequest: renderApprovalRequest,
+  approvalReminder: renderApprovalReminder,
+  requestExpired: renderRequestExpired,
   requestDenied: renderRequestDenied,
   accessDelivered: renderAccessDelivered,
+  accessEndingSoon: renderAccessEndingSoon,
+  accessEnded: renderAccessEnded,
 };
 
 /** The card of `kind` about `request` as `viewer` should see it now: a pure function of stored state. */

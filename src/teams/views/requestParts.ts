@@ -89,6 +89,11 @@ export function requestedDateFacts(request: AccessRequest, locale: Locale): Fact
   return facts;
 }
 
+/** When the access ends (ISO instant): the stored instant, else the requested end date (its start, in UTC). */
+export function accessEnd(request: AccessRequest): string | undefined {
+  return request.accessEndsAt ?? (request.endDate ? `${request.endDate}T00:00:00.000Z` : undefined);
+}
+
 export function justificationSection(justification: string | undefined, locale: Locale) {
   const trimmed = justification?.trim() ?? '';
   return {

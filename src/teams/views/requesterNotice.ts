@@ -7,6 +7,7 @@ import { requestedResourceSection, type Fact, type TextColor } from './requestPa
 export interface RequesterNotice {
   title: string;
   titleColor: TextColor;
+  /** Empty → no message line. */
   message: string;
   facts: Fact[];
   /** The resources to list under `resourcesHeading`; none → no list. */
@@ -19,6 +20,7 @@ export function renderRequesterNotice(notice: RequesterNotice, locale: Locale): 
   return renderTemplate('requesterNotice', {
     title: notice.title,
     titleColor: notice.titleColor,
+    showMessage: notice.message.length > 0,
     message: notice.message,
     showFacts: notice.facts.length > 0,
     facts: notice.facts,

@@ -1,0 +1,33 @@
+import type { AccessRequest } from '../../domain/request';
+import { formatDateTime, stateText, t, type Locale } from '../i18n';
+import { VERBS } from '../verbs';
+import type { OverviewOptions } from './myRequests';
+import { renderTemplate, type AdaptiveCard } from './render';
+
+export interface CancelListModel {
+  /** The requester's requests that may still be canceled. */
+  requests: AccessRequest[];
+}
+
+/** The `cancel` command: one row per cancelable request, each with its own Cancel button. */
+export function renderCancelList(model: CancelListModel, locale: Locale, options: OverviewOptions): AdaptiveCard {
+  const { requests } = model;
+  return renderTemplate('cancelList', {
+    title: t(locale, 'cancel.title'),
+    showNothing: requests.length === 0,
+    nothingToCancel: t(locale, 'message.nothingToCancel'),
+    showList: requests.length > 0,
+    intro: t(locale, 'cancel.intro'),
+    rows: requests.map((request) => ({
+      name: request.packageName,
+      details: t(locale, 'cancel.details', {
+        date: formatDateTime(request.submittedAt, locale, options.timeZone),
+        state: stateText(locale, request.state),
+      }),
+      buttonTitle: t(locale, 'cancel.button'),
+      verb: VERBS.cancelRequest,
+      requestId: request.id,
+      version: request.version,
+    })),
+  });
+}
