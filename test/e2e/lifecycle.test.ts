@@ -145,7 +145,7 @@ describe('e2e: the approval lifecycle with the dev clock', function () {
     assert.equal(cardActions(cardOf(diegoUpdate)).filter((a) => a.verb === 'request.approve').length, 0);
     const late = await bot.teams.click(PEOPLE.diego, 'request.approve', stage1.data, stage1.activityId);
     assert.equal(late.statusCode, 412);
-    assert.match(late.message ?? '', /有効期限が切れた/, 'in Diego's language (ja-JP)');
+    assert.match(late.message ?? '', /有効期限が切れた/, 'in the language of Diego (ja-JP)');
   });
 
   it('lets the requester cancel a pending request from `cancel`; approval cards say so', async () => {

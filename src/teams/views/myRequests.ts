@@ -26,7 +26,7 @@ export interface OverviewOptions {
 const ACCESS_STATES: readonly RequestState[] = ['delivered', 'partiallyDelivered'];
 /** Resource rows per request, and on the whole card: 20 requests of 90 resources must stay a small card. */
 const ROWS_PER_REQUEST = 5;
-const ROWS_PER_CARD = 24;
+const ROWS_PER_CARD = 16;
 
 /** The `status` command: the access I have (with end dates) and my other requests, each in a few lines. */
 export function renderMyRequests(model: MyRequestsModel, locale: Locale, options: OverviewOptions): AdaptiveCard {
