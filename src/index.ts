@@ -54,6 +54,8 @@ export interface RunningApp {
 
 type Stopper = () => Promise<void>;
 
+const SWEEP_LEASE_IN_MS = 5 * 60_000;
+
 /** Starts the bot. Throws ConfigError/CatalogError/TablesConfigError/GraphSeedError for a bad setup. */
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
   const stoppers: Stopper[] = [];
@@ -128,12 +130,15 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   built.bot = new TeamsBot(adapter, application, logger);
   stoppers.push(() => effects.idle());
 
+  // One id and one lease table for this process: the scheduler and the outbox sweep each run on one instance at a time.
+  const holderId = randomUUID();
+  const lease = new TableLease({ tables });
   const scheduler = new Scheduler({
     index: app.schedule,
-    lease: new TableLease({ tables }),
+    lease,
     clock,
     logger,
-    holderId: randomUUID(),
+    holderId,
     runDue: (item) => runDueItem(app, effects, item),
   });
   built.tick = async () => {
@@ -145,7 +150,15 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);
   stoppers.push(() => scheduler.stop());
 
-  const sweep = () => effects.sweep().catch((err) => logger.warn({ err: describe(err) }, 'outbox sweep failed'));
+  const sweep = async () => {
+    try {
+      if (!(await lease.acquire('outbox-sweep', holderId, SWEEP_LEASE_IN_MS, clock.now()))) return;
+      await effects.sweep();
+      await lease.release('outbox-sweep', holderId);
+    } catch (err) {
+      logger.warn({ err: describe(err) }, 'outbox sweep failed');
+    }
+  };
   void sweep();
   const timer = setInterval(sweep, options.sweepIntervalInMs ?? 30_000);
   timer.unref();

@@ -45,9 +45,13 @@ export class EffectRunner {
     while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
-  /** Finds requests with unfinished effects (after a crash, or effects that failed) and runs them. */
-  async sweep(limit = 200): Promise<number> {
-    const ids = await this.ctx.store.listRequestsWithPendingEffects(limit);
+  /**
+   * Finds requests with unfinished effects abandoned for a while (after a crash, or effects that failed) and
+   * runs them. Fresh ones are left to the instance that wrote them, so two instances do not run one
+   * request's effects at the same time; callers also hold the sweep lease (see index.ts).
+   */
+  async sweep(limit = 200, abandonedAfterInMs = 60_000): Promise<number> {
+    const ids = await this.ctx.store.listRequestsWithPendingEffects(limit, new Date(Date.now() - abandonedAfterInMs));
     for (const id of ids) this.kick(id);
     await this.idle();
     return ids.length;

@@ -64,8 +64,11 @@ export interface RequestStore {
    * rows belong to the effect runner, which runs one request's effects one at a time).
    */
   record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void>;
-  /** Ids of requests that may have unfinished effects (the outbox index), oldest first. */
-  listRequestsWithPendingEffects(limit: number): Promise<string[]>;
+  /**
+   * Ids of requests that may have unfinished effects (the outbox index). With `writtenBefore` (wall-clock
+   * time), only those whose index row is older: work abandoned by the instance that wrote it.
+   */
+  listRequestsWithPendingEffects(limit: number, writtenBefore?: Date): Promise<string[]>;
   /** Drops a request from the outbox index if it has no unfinished effects left. */
   releaseIfIdle(requestId: string): Promise<void>;
   /** Requests of one requester, newest first. */

@@ -217,12 +217,13 @@ export class TableRequestStore implements RequestStore {
     }
   }
 
-  async listRequestsWithPendingEffects(limit: number): Promise<string[]> {
+  async listRequestsWithPendingEffects(limit: number, writtenBefore?: Date): Promise<string[]> {
     const ids: string[] = [];
     if (limit <= 0) return ids;
-    const rows = this.work.listEntities<Row>({
-      queryOptions: { filter: odata`PartitionKey eq ${OUTBOX_INDEX_PARTITION}`, select: ['RowKey'] },
-    });
+    const filter = writtenBefore
+      ? odata`PartitionKey eq ${OUTBOX_INDEX_PARTITION} and Timestamp le ${writtenBefore}`
+      : odata`PartitionKey eq ${OUTBOX_INDEX_PARTITION}`;
+    const rows = this.work.listEntities<Row>({ queryOptions: { filter, select: ['RowKey'] } });
     for await (const page of rows.byPage({ maxPageSize: Math.min(limit, 1000) })) {
       for (const row of page) {
         ids.push(decodeKey(row.rowKey ?? ''));

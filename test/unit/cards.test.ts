@@ -67,8 +67,7 @@ function objectsIn(value: unknown): Json[] {
 
 /** The buttons of a card (the `refresh` action is not a button). */
 function actionsOf(card: AdaptiveCard): Json[] {
-  const { refresh: _refresh, ...buttonsOnly } = card;
-  return objectsIn(buttonsOnly).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
+  return objectsIn({ ...card, refresh: undefined }).filter((o) => typeof o.type === 'string' && o.type.startsWith('Action.'));
 }
 
 function refreshOf(card: AdaptiveCard): { action: Json; userIds: string[] } | undefined {
@@ -209,7 +208,8 @@ describe('Adaptive Card templates', () => {
         });
 
         it('uses only Action.Execute, with verbs that have routes and data that carries ids only', () => {
-          for (const action of actionsOf(card)) {
+          const refresh = refreshOf(card);
+          for (const action of [...actionsOf(card), ...(refresh ? [refresh.action] : [])]) {
             assert.equal(action.type, 'Action.Execute');
             assert.ok(VERB_VALUES.includes(action.verb as string), `verb ${String(action.verb)}`);
             if (action.data !== undefined) {
@@ -386,6 +386,106 @@ describe('approval card', () => {
   });
 });
 
+describe('approval reminder, forwarding and refresh', () => {
+  const CLOSED: Array<[string, AccessRequest]> = [
+    ['decided', withDecision(buildRequest(), 'approved', OTHER_APPROVER)],
+    ['expired', buildRequest({ state: 'expired' })],
+    ['canceled', buildRequest({ state: 'canceled' })],
+  ];
+
+  it('renderRequestCard renders every card kind, in many states, as a clean 1.5 card in both languages', () => {
+    const requests = [buildRequest(), twoStageRequest(), forwardedRequest(), deliveredRequest(), ...CLOSED.map(([, r]) => r), manyFailedResources()];
+    for (const kind of CARD_KINDS) {
+      for (const request of requests) {
+        for (const locale of LOCALES) {
+          for (const viewer of [REQUESTER.id, APPROVER.id, ESCALATION_APPROVER.id]) {
+            const card = renderRequestCard(kind, request, { id: viewer, locale }, OPTIONS);
+            assert.deepEqual(parseCard(card), { parseEvents: [], validationEvents: [] }, `${kind} ${request.state} ${locale}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('the reminder (#2) is the approval card headed as a reminder, with the same buttons', () => {
+    const request = buildRequest();
+    const card = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, OPTIONS);
+    assert.match(visibleText(card), /^Reminder: approve or deny Megan Bowen's request for CRM users by Mar 16, 2026\n/);
+    assert.deepEqual(actionsOf(card), actionsOf(approvalCard(request, APPROVER.id)));
+    assert.deepEqual(inputsOf(card), inputsOf(approvalCard(request, APPROVER.id)));
+    const ja = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'ja' }, OPTIONS);
+    assert.match(visibleText(ja), /^リマインダー: Megan Bowen さんの CRM users の要求を 2026年3月16日 までに承認または拒否してください/);
+  });
+
+  for (const [name, request] of CLOSED) {
+    it(`the reminder of a ${name} request shows the same read-only view as the approval card`, () => {
+      const reminder = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, OPTIONS);
+      assert.deepEqual(reminder, approvalCard(request, APPROVER.id));
+      assert.deepEqual(actionsOf(reminder), []);
+      assert.doesNotMatch(visibleText(reminder), /Reminder/);
+    });
+  }
+
+  it('tells a forwarded approver why they got the request, and lets them decide', () => {
+    const card = approvalCard(forwardedRequest(), ESCALATION_APPROVER.id);
+    const text = visibleText(card);
+    assert.match(text, /^Action required: approve or deny Megan Bowen's request for CRM users by Mar 16, 2026\nForwarded to you: nobody decided within 5 days/);
+    assert.equal(actionsOf(card).length, 2);
+    const ja = visibleText(approvalCard(forwardedRequest(), ESCALATION_APPROVER.id, {}, 'ja'));
+    assert.match(ja, /転送された要求: 5 日以内に/);
+  });
+
+  it('says nothing about forwarding to the primary approvers, who can still decide', () => {
+    for (const viewer of [APPROVER.id, OTHER_APPROVER.id]) {
+      const card = approvalCard(forwardedRequest(), viewer);
+      assert.doesNotMatch(visibleText(card), /Forwarded|forwarded/);
+      assert.equal(actionsOf(card).length, 2);
+    }
+  });
+
+  it('a forwarded approver sees the same closed view as everyone once it is decided', () => {
+    const decided = withDecision(forwardedRequest(), 'approved', ESCALATION_APPROVER);
+    const card = approvalCard(decided, ESCALATION_APPROVER.id);
+    assert.match(visibleText(card), /was completed[\s\S]*Approved by Lee Gu/);
+    assert.deepEqual(actionsOf(card), []);
+  });
+
+  for (const kind of ['approvalRequest', 'approvalReminder'] as const) {
+    it(`${kind}: refresh asks for each current approver's own view while the stage is open`, () => {
+      const request = forwardedRequest();
+      for (const viewer of [APPROVER.id, ESCALATION_APPROVER.id, REQUESTER.id, STAGE_TWO_APPROVER.id]) {
+        const card = renderRequestCard(kind, request, { id: viewer, locale: 'en' }, OPTIONS);
+        assert.deepEqual(refreshOf(card), {
+          action: { type: 'Action.Execute', verb: VERBS.refreshCard, data: { requestId: request.id, version: request.version } },
+          userIds: [APPROVER.id, OTHER_APPROVER.id, ESCALATION_APPROVER.id],
+        });
+      }
+    });
+
+    it(`${kind}: no refresh once the stage is closed, expired, canceled or past due`, () => {
+      const render = (request: AccessRequest, options: Partial<RequestCardOptions> = {}) =>
+        renderRequestCard(kind, request, { id: APPROVER.id, locale: 'en' }, { ...OPTIONS, ...options });
+      for (const [name, request] of CLOSED) assert.equal(refreshOf(render(request)), undefined, name);
+      assert.equal(refreshOf(render(buildRequest(), { now: new Date(STAGE_ONE_DUE_AT) })), undefined, 'past due');
+      // Stage 1 was decided; stage 2 is open, but this card is about stage 1.
+      assert.equal(refreshOf(render(twoStageRequest())), undefined, 'stage 1 of a request now at stage 2');
+    });
+  }
+
+  it('refresh names at most 60 users (Teams limit), each once', () => {
+    const approverIds = Array.from({ length: 75 }, (_, i) => `approver-${i}`);
+    const request = buildRequest({ stages: [buildStage({ approverIds: [...approverIds, ...approverIds] })] });
+    const refresh = refreshOf(approvalCard(request, 'approver-3'));
+    assert.equal(MAX_REFRESH_USERS, 60);
+    assert.deepEqual(refresh?.userIds, approverIds.slice(0, 60));
+  });
+
+  it('stage 2 of 2 carries a refresh for its own approvers only', () => {
+    const card = approvalCard(twoStageRequest(), STAGE_TWO_APPROVER.id);
+    assert.deepEqual(refreshOf(card)?.userIds, [STAGE_TWO_APPROVER.id]);
+  });
+});
+
 describe('requester cards', () => {
   it('status card shows the package, state, submitted time, justification, dates and who decided each stage', () => {
     const card = requesterCard('requestStatus', twoStageRequest());
@@ -448,6 +548,57 @@ describe('requester cards', () => {
     assert.equal(objectsIn(card).filter((o) => o.text === 'Delivered').length, 2);
     const noEnd = visibleText(requesterCard('accessDelivered', withDelivery(withDecision(buildRequest({ endDate: undefined }), 'approved'), 'delivered')));
     assert.doesNotMatch(noEnd, /ends on/);
+  });
+
+  it('expired card (#3) says nobody decided before the stage deadline and how to try again', () => {
+    const card = requesterCard('requestExpired', buildRequest({ state: 'expired' }));
+    const text = visibleText(card);
+    assert.match(text, /^Your request for CRM users expired\nNobody decided on your request before Mar 16, 2026, 8:30 AM UTC, so it expired\./);
+    assert.match(text, /submit a new request: send "request"/);
+    assert.deepEqual(actionsOf(card), []);
+    assert.match(visibleText(requesterCard('requestExpired', buildRequest({ state: 'expired' }), 'ja')), /^CRM users の要求は期限切れになりました/);
+  });
+
+  describe('access ending soon (#7)', () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    const endingAt = (now: Date, locale: Locale = 'en', timeZone?: string) =>
+      renderRequestCard('accessEndingSoon', withResourceNames(deliveredRequest()), { id: REQUESTER.id, locale }, { ...OPTIONS, now, timeZone });
+    const titleAt = (now: Date, locale: Locale = 'en', timeZone?: string) => String((endingAt(now, locale, timeZone).body[0] as Json).text);
+    const end = Date.parse(ACCESS_ENDS_AT);
+
+    it('counts whole days, rounded up', () => {
+      assert.equal(titleAt(NOW), 'Your access to CRM users ends in 14 days');
+      assert.equal(titleAt(new Date(NOW.getTime() + 60_000)), 'Your access to CRM users ends in 14 days');
+      assert.equal(titleAt(new Date(end - 3 * DAY + 1)), 'Your access to CRM users ends in 3 days');
+      assert.equal(titleAt(NOW, 'ja'), 'CRM users へのアクセスはあと 14 日で終了します');
+    });
+
+    it('says tomorrow and today by the calendar of the zone', () => {
+      assert.equal(titleAt(new Date(end - DAY)), 'Your access to CRM users ends tomorrow');
+      assert.equal(titleAt(new Date(end - 2 * 60 * 60 * 1000)), 'Your access to CRM users ends today');
+      assert.equal(titleAt(new Date(end - DAY), 'ja'), 'CRM users へのアクセスは明日終了します');
+      // 23:00 UTC on Mar 18 is "tomorrow" in UTC but already Mar 19 in Tokyo.
+      assert.equal(titleAt(new Date(end - 10 * 60 * 60 * 1000)), 'Your access to CRM users ends tomorrow');
+      assert.equal(titleAt(new Date(end - 10 * 60 * 60 * 1000), 'en', 'Asia/Tokyo'), 'Your access to CRM users ends today');
+    });
+
+    it('gives the end date and the resources, and no button yet', () => {
+      const card = endingAt(NOW);
+      const text = visibleText(card);
+      assert.match(text, /Your access ends on Mar 19, 2026, 9:00 AM UTC\./);
+      assert.ok(text.includes('Your access includes\nCRM Users (member)\nCRM Reader in Contoso CRM'), text);
+      assert.deepEqual(actionsOf(card), []);
+    });
+  });
+
+  it('ended card (#8) gives the end date, the removed resources and how to ask again', () => {
+    const card = renderRequestCard('accessEnded', withResourceNames({ ...deliveredRequest(), state: 'accessExpired' }), { id: REQUESTER.id, locale: 'en' }, OPTIONS);
+    const text = visibleText(card);
+    assert.match(text, /^Your access to CRM users has ended\nYour access ended on Mar 19, 2026, 9:00 AM UTC/);
+    assert.ok(text.includes('Removed access\nCRM Users (member)\nCRM Reader in Contoso CRM'), text);
+    assert.match(text, /send "request"/);
+    assert.deepEqual(actionsOf(card), []);
+    assert.match(visibleText(requesterCard('accessEnded', deliveredRequest(), 'ja')), /^CRM users へのアクセスは終了しました/);
   });
 
   it('help lists the four commands with a sentence each', () => {
@@ -551,5 +702,89 @@ describe('i18n', () => {
     assert.equal(formatDate('2026-03-05', 'ja'), '2026年3月5日');
     assert.equal(formatDate('2026-03-05', 'en', 'America/Los_Angeles'), 'Mar 5, 2026');
     assert.throws(() => formatDate('not a date', 'en'), RangeError);
+  });
+});
+
+describe('status and cancel views', () => {
+  /** The package names under each section heading, in order. */
+  function sections(card: AdaptiveCard): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    for (const section of card.body.slice(1) as Json[]) {
+      const items = (section.items ?? []) as Json[];
+      if (items.length === 0) continue;
+      const heading = String(items[0].text);
+      result[heading] = items.slice(1).map((entry) => {
+        const [columns] = entry.items as Json[];
+        return String(((columns.columns as Json[])[0].items as Json[])[0].text);
+      });
+    }
+    return result;
+  }
+
+  it('status shows my access first, then my other requests', () => {
+    const card = renderMyRequests({ requests: requestHistory() }, 'en', { now: NOW });
+    assert.deepEqual(sections(card), {
+      'Your access': ['Sales team', 'CRM users'],
+      'Your requests': ['Marketing assets', 'Expense report viewers', 'Finance reports'],
+    });
+    assert.equal(String((card.body[0] as Json).text), 'Your access and requests');
+    assert.deepEqual(actionsOf(card), []);
+  });
+
+  it('my access: since when, until when (or no end date), and each resource with its status', () => {
+    const text = visibleText(renderMyRequests({ requests: requestHistory() }, 'en', { now: NOW }));
+    for (const expected of ['Access since\nMar 4, 2026', 'Access ends\nMar 19, 2026', 'Access ends\nNo end date', 'CRM Users (member)\nDelivered', 'CRM Reader in Contoso CRM\nFailed\nLast error: Authorization_RequestDenied']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in\n${text}`);
+    }
+  });
+
+  it('my requests: the state in words, when submitted, the stage and due date while pending, failed resources with their error', () => {
+    const card = renderMyRequests({ requests: requestHistory() }, 'en', { now: NOW });
+    const text = visibleText(card);
+    for (const expected of ['Marketing assets\nPending approval', 'Submitted\nMar 5, 2026, 8:00 AM UTC', 'Approval\nStage 1, decision due by Mar 16, 2026, 8:30 AM UTC', 'Expense report viewers\nDelivery failed', 'Last error: Request_ResourceNotFound: group not found', 'Finance reports\nDenied']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in\n${text}`);
+    }
+    assert.equal(objectsIn(card).filter((o) => o.text === 'Waiting').length, 0, 'pending resources are not listed');
+  });
+
+  it('status in Japanese', () => {
+    const text = visibleText(renderMyRequests({ requests: requestHistory() }, 'ja', { now: NOW, timeZone: 'Asia/Tokyo' }));
+    for (const expected of ['現在のアクセス', '要求履歴', '終了日なし', '承認待ち', 'ステージ 1 (判断の期限: 2026年3月16日 17:30 JST)']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in\n${text}`);
+    }
+  });
+
+  it('status with nothing says so and suggests request; with only open requests, shows only that section', () => {
+    const empty = renderMyRequests({ requests: [] }, 'en', { now: NOW });
+    assert.match(visibleText(empty), /no access packages and no requests yet\. Send "request"/);
+    assert.deepEqual(sections(empty), {});
+    assert.deepEqual(Object.keys(sections(renderMyRequests({ requests: [buildRequest()] }, 'en', { now: NOW }))), ['Your requests']);
+  });
+
+  it('cancel lists each request with its own Cancel button carrying its id and version', () => {
+    const requests = cancelable();
+    const card = renderCancelList({ requests }, 'en', { now: NOW });
+    assert.deepEqual(
+      actionsOf(card).map((a) => ({ type: a.type, title: a.title, verb: a.verb, style: a.style, data: a.data })),
+      requests.map((r) => ({ type: 'Action.Execute', title: 'Cancel request', verb: VERBS.cancelRequest, style: 'destructive', data: { requestId: r.id, version: r.version } })),
+    );
+    const text = visibleText(card);
+    assert.match(text, /CRM users\nSubmitted Mar 2, 2026, 8:30 AM UTC · Pending approval/);
+    assert.match(text, /Sales team\nSubmitted Mar 2, 2026, 8:30 AM UTC · Scheduled/);
+    assert.deepEqual(actionsOf(renderCancelList({ requests }, 'ja', { now: NOW })).map((a) => a.title), ['要求をキャンセル', '要求をキャンセル']);
+  });
+
+  it('cancel with nothing to cancel says so, without buttons', () => {
+    const card = renderCancelList({ requests: [] }, 'en', { now: NOW });
+    assert.deepEqual(actionsOf(card), []);
+    assert.equal(visibleText(card), `Cancel a request\n${en['message.nothingToCancel']}`);
+  });
+
+  it('has the cancel messages the commands use, in both languages', () => {
+    assert.equal(errorText('en', 'error.cannotCancel', { state: 'delivered' }), 'This request can no longer be canceled: its status is Delivered.');
+    assert.equal(errorText('ja', 'error.cannotCancel', { state: 'delivered' }), 'この要求はキャンセルできません (状態: 配信済み)。');
+    assert.match(t('en', 'message.canceled', { package: 'CRM users' }), /^Your request for CRM users was canceled\./);
+    assert.match(t('ja', 'message.canceled', { package: 'CRM users' }), /^CRM users の要求をキャンセルしました。/);
+    assert.ok(t('en', 'error.notYourRequest').length > 0 && t('ja', 'message.nothingToCancel').length > 0);
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * Two bot processes sharing one storage account, both schedulers running: every reminder and every expiry
+ * happens once, whichever instance runs it.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
+import { useAzurite, uniquePrefix } from '../support/azurite';
+import { cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
+import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
+import { PEOPLE } from './support';
+
+interface Instance {
+  url: string;
+  process: ChildProcess;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the bot at ${url} exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the bot at ${url} did not become healthy`);
+}
+
+async function startInstance(env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--disable-warning=DEP0111', 'src/index.ts'], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilHealthy(url, child);
+  return { url, process: child };
+}
+
+async function post(url: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  assert.equal(res.status, 200, `${url}: ${res.status}`);
+  return res.json();
+}
+
+/** Moves both clocks to the same instant, then ticks both schedulers at the same moment. */
+async function tickBothAt(instances: Instance[], now: Date): Promise<Array<{ done?: number }>> {
+  await Promise.all(instances.map((i) => post(`${i.url}/api/dev/clock`, { now: now.toISOString() })));
+  return (await Promise.all(instances.map((i) => post(`${i.url}/api/dev/tick`)))) as Array<{ done?: number }>;
+}
+
+function cardsTo(connector: FakeConnector, user: TeamsUser, pattern: RegExp): number {
+  return connector
+    .inConversation(personalConversationId(user))
+    .filter((a) => a.kind === 'send' && pattern.test(cardText(cardOf(a))))
+    .length;
+}
+
+describe('e2e: two bot processes sharing one storage', function () {
+  this.timeout(120_000);
+  let graph: GraphEmulator;
+  let connector: FakeConnector;
+  let instances: Instance[] = [];
+  const requesters = [PEOPLE.adele, PEOPLE.isaiah, PEOPLE.lee, PEOPLE.patti];
+
+  before(async () => {
+    const { connectionString } = await useAzurite();
+    graph = await startGraphEmulator({ seedFile: 'directory.sample.json' });
+    connector = await startFakeConnector();
+    const env = { TABLES_CONNECTION_STRING: connectionString, TABLES_PREFIX: uniquePrefix(), GRAPH_BASE_URL: graph.url };
+    instances = await Promise.all([startInstance(env), startInstance(env)]);
+  });
+
+  after(async () => {
+    await Promise.all(
+      instances.map(
+        (i) =>
+          new Promise<void>((done) => {
+            if (i.process.exitCode !== null) return done();
+            i.process.once('exit', () => done());
+            i.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await Promise.all([graph?.close(), connector?.close()]);
+  });
+
+  it('sends each reminder and each expiry once, with both schedulers ticking at the same time', async () => {
+    const [a, b] = instances.map((i) => new TeamsClient(i.url, connector.url));
+    for (const person of Object.values(PEOPLE)) await a.install(person);
+
+    // Requests submitted through both instances; their clocks start together.
+    const start = new Date('2030-01-07T09:00:00Z');
+    await Promise.all(instances.map((i) => post(`${i.url}/api/dev/clock`, { now: start.toISOString() })));
+    for (const [n, requester] of requesters.entries()) {
+      const client = n % 2 ? b : a;
+      await client.say(requester, 'request');
+      const form = connector.inConversation(personalConversationId(requester)).at(-1)!;
+      const answer = await client.click(requester, 'request.submit', { packageId: 'crm-users', justification: `Request ${n}` }, form.activityId);
+      assert.equal(answer.statusCode, 200, answer.message);
+    }
+    // Let both instances finish sending the approval cards.
+    await tickBothAt(instances, start);
+
+    // CRM users: 14-day timeout, a reminder one day before.
+    const reminders = await tickBothAt(instances, new Date(start.getTime() + 13 * 86_400_000 + 3_600_000));
+    assert.equal(reminders.reduce((sum, s) => sum + (s.done ?? 0), 0), requesters.length, JSON.stringify(reminders));
+    assert.equal(cardsTo(connector, PEOPLE.megan, /^Reminder/m), requesters.length, 'Megan: one reminder per request');
+
+    const expiries = await tickBothAt(instances, new Date(start.getTime() + 14 * 86_400_000 + 3_600_000));
+    assert.equal(expiries.reduce((sum, s) => sum + (s.done ?? 0), 0), requesters.length, JSON.stringify(expiries));
+    for (const requester of requesters) {
+      assert.equal(cardsTo(connector, requester, /expired/i), 1, `${requester.name}: one expiry notice`);
+    }
+  });
+});
