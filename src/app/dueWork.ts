@@ -2,7 +2,7 @@
  * What the scheduler does with one due item: re-read the request, let the domain decide whether the item
  * still applies, and commit the transition. Stale items (the request moved on) are reported, not errors.
  */
-import { escalateStage, expireStage, remindStage, startScheduled } from '../domain/lifecycle';
+import { escalateStage, expireStage, isStageOpen, remindStage, startScheduled } from '../domain/lifecycle';
 import type { AccessRequest } from '../domain/request';
 import type { DueItem, DueKind } from '../domain/schedule';
 import type { Transition } from '../domain/transitions';
@@ -18,6 +18,8 @@ const TRANSITIONS: Record<DueKind, DueTransition> = {
   stageTimeout: async (_ctx, request, item, now) => expireStage(request, item.ref, now),
   approvalReminder: async (_ctx, request, item, now) => remindStage(request, item.ref, now),
   escalation: async (ctx, request, item, now) => {
+    // Only a stage still open needs its policy (which may have left the catalog since a request ended).
+    if (!isStageOpen(request, item.ref)) return undefined;
     const escalation = stagePolicyOf(ctx.catalog, request, item.ref).stage.escalation;
     if (!escalation) return undefined;
     const alternates = await resolveApproverRefs(ctx.directory, escalation.approvers, request.requester.id);

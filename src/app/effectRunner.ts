@@ -126,7 +126,7 @@ export class EffectRunner {
 
   private async notify(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
     const effect = pending.effect as Extract<Effect, { kind: 'notify' }>;
-    const existing = loaded.cards.find((c) => c.recipientId === effect.recipientId && c.card === effect.card);
+    const existing = loaded.cards.find((c) => c.postedBy === pending.id);
     if (existing) {
       // Already posted (a retry after a crash): bring it up to date instead of posting twice.
       await this.ctx.notifier.update(existing, loaded.request);
@@ -136,7 +136,7 @@ export class EffectRunner {
     const outcome = await this.ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
     const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card };
     if (outcome.status === 'sent') {
-      await this.ctx.store.record(loaded.request.id, { cards: [outcome.card], completedEffectIds: [pending.id] });
+      await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id] });
       this.ctx.logger.info(log, 'card sent');
     } else {
       await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });

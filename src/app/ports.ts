@@ -18,6 +18,12 @@ export interface Clock {
 export interface PostedCard {
   recipientId: string; // Entra object id of the person the card was sent to
   card: CardKind;
+  /**
+   * The outbox effect that posted it ('form' for the request form the requester submitted from): a re-run
+   * of that effect updates this card instead of posting twice, while a later effect (a new stage, a
+   * reminder) posts a new message.
+   */
+  postedBy: string;
   conversationId: string;
   activityId: string;
   serviceUrl: string;
@@ -44,7 +50,7 @@ export interface CommitOptions {
   effects?: Effect[];
   /** Ids of outbox effects that are done (removed in the same transaction). */
   completedEffectIds?: string[];
-  /** Cards to record (upserted by recipientId + card kind). */
+  /** Cards to record (upserted by recipientId + card kind + postedBy). */
   cards?: PostedCard[];
 }
 
@@ -174,7 +180,7 @@ export interface Provisioner {
 // Teams
 
 export type SendOutcome =
-  | { status: 'sent'; card: PostedCard }
+  | { status: 'sent'; card: Omit<PostedCard, 'postedBy'> }
   /** The bot cannot reach this person (never heard from them, blocked, uninstalled). */
   | { status: 'unreachable'; reason: string };
 

@@ -12,7 +12,7 @@ export interface SubmitRequestInput extends RequestFormInput {
   /** The requester's IANA time zone (from Teams' clientInfo), for "today"; UTC when unknown. */
   timeZone?: string;
   /** The form card the requester submitted from; it becomes their live status card. */
-  formCard?: Omit<PostedCard, 'card'>;
+  formCard?: Omit<PostedCard, 'card' | 'postedBy'>;
 }
 
 export function snapshotOf(user: DirectoryUser): PersonSnapshot {
@@ -59,7 +59,7 @@ export async function submitRequest(ctx: AppContext, input: SubmitRequestInput):
     now,
     resourceNames,
   });
-  const cards = input.formCard ? [{ ...input.formCard, card: 'requestStatus' as const }] : [];
+  const cards = input.formCard ? [{ ...input.formCard, card: 'requestStatus' as const, postedBy: 'form' }] : [];
   const created = await ctx.store.create(next, { effects, cards });
   ctx.logger.info({ requestId: next.id, packageId, state: next.state }, 'request submitted');
   return created;

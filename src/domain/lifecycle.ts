@@ -20,6 +20,11 @@ function openStage(request: AccessRequest, stageIndex: number): StageState | und
   return stage && stage.index === stageIndex && !stage.decision ? stage : undefined;
 }
 
+/** Whether the stage `stageIndex` is the current one and still undecided. */
+export function isStageOpen(request: AccessRequest, stageIndex: number): boolean {
+  return openStage(request, stageIndex) !== undefined;
+}
+
 function replaceStage(request: AccessRequest, stage: StageState): StageState[] {
   return request.stages.map((s) => (s.index === stage.index ? stage : s));
 }

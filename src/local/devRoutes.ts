@@ -20,7 +20,19 @@ export interface DevRoutesContext extends DevRoutesOptions {
 
 class BadRequest extends Error {}
 
+type RestifyError = Error & { statusCode?: number; toJSON?: () => unknown };
+
+const USAGE = 'send {"advance": "P3D"} (an ISO 8601 duration) or {"now": "2026-12-01T09:00:00Z"}';
+
 export function registerDevRoutes(server: restify.Server, context: DevRoutesContext): void {
+  // The body parser refuses broken JSON before any route runs; answer it in the dev routes' own shape.
+  server.on('restifyError', (req: restify.Request, _res: restify.Response, err: RestifyError, callback: () => void) => {
+    if (req.path().startsWith('/api/dev/') && err.statusCode === 400) {
+      err.toJSON = () => ({ error: `The body is not valid JSON: ${USAGE}.` });
+    }
+    callback();
+  });
+
   server.post('/api/dev/clock', (req, res, next) => {
     try {
       const body = readClockBody(req.body);
@@ -28,8 +40,8 @@ export function registerDevRoutes(server: restify.Server, context: DevRoutesCont
       context.logger.info({ now: now.toISOString(), ...body }, 'dev clock moved');
       res.send(200, { now: now.toISOString() });
     } catch (err) {
-      if (!(err instanceof BadRequest || err instanceof DevClockError)) throw err;
-      res.send(400, { error: sentence(err.message) });
+      if (err instanceof BadRequest || err instanceof DevClockError) res.send(400, { error: sentence(err.message) });
+      else res.send(500, { error: `The clock could not be moved: ${err instanceof Error ? err.message : String(err)}` });
     }
     next();
   });
@@ -52,16 +64,15 @@ export function registerDevRoutes(server: restify.Server, context: DevRoutesCont
 type ClockBody = { advance: string } | { now: string };
 
 function readClockBody(body: unknown): ClockBody {
-  const usage = 'send {"advance": "P3D"} (an ISO 8601 duration) or {"now": "2026-12-01T09:00:00Z"}';
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest(`The body must be a JSON object: ${usage}`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest(`The body must be a JSON object: ${USAGE}`);
   const keys = Object.keys(body);
   const record = body as Record<string, unknown>;
   if (keys.length !== 1 || !(keys[0] === 'advance' || keys[0] === 'now')) {
-    throw new BadRequest(`The body must have exactly one of "advance" or "now": ${usage}`);
+    throw new BadRequest(`The body must have exactly one of "advance" or "now": ${USAGE}`);
   }
   const key = keys[0];
   const value = record[key];
-  if (typeof value !== 'string') throw new BadRequest(`"${key}" must be a string: ${usage}`);
+  if (typeof value !== 'string') throw new BadRequest(`"${key}" must be a string: ${USAGE}`);
   return key === 'advance' ? { advance: value } : { now: value };
 }
 

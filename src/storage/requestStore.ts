@@ -5,7 +5,7 @@
  *                                   of the AccessRequest without stages and resources)
  *   stage|<nn>                      data: StageState JSON (with its decision)
  *   resource|<key>                  data: ResourceDelivery JSON
- *   card|<recipientId>|<cardKind>   one PostedCard, as columns
+ *   card|<recipientId>|<cardKind>|<postedBy>   one PostedCard, as columns
  *   outbox|<effect id>              effect: Effect JSON; ids sort in creation order
  *
  * A read is one partition query; a write is one entity-group transaction guarded by the request row's ETag.
@@ -372,9 +372,10 @@ function stageRowKey(index: number): string {
 function cardRow(partition: string, card: PostedCard): TableEntity {
   return {
     partitionKey: partition,
-    rowKey: cardRowKey(card.recipientId, card.card),
+    rowKey: cardRowKey(card),
     recipientId: card.recipientId,
     card: card.card,
+    postedBy: card.postedBy,
     conversationId: card.conversationId,
     activityId: card.activityId,
     serviceUrl: card.serviceUrl,
@@ -382,14 +383,15 @@ function cardRow(partition: string, card: PostedCard): TableEntity {
   };
 }
 
-function cardRowKey(recipientId: string, card: CardKind): string {
-  return `${CARD_PREFIX}${encodeKey(recipientId)}|${card}`;
+function cardRowKey(card: PostedCard): string {
+  return `${CARD_PREFIX}${encodeKey(card.recipientId)}|${card.card}|${encodeKey(card.postedBy)}`;
 }
 
 function readCard(row: Row): PostedCard {
   return {
     recipientId: stringColumn(row, 'recipientId'),
     card: stringColumn(row, 'card') as CardKind,
+    postedBy: stringColumn(row, 'postedBy'),
     conversationId: stringColumn(row, 'conversationId'),
     activityId: stringColumn(row, 'activityId'),
     serviceUrl: stringColumn(row, 'serviceUrl'),
@@ -398,15 +400,15 @@ function readCard(row: Row): PostedCard {
 }
 
 function uniqueCards(cards: PostedCard[]): PostedCard[] {
-  // One transaction may touch an entity only once: the last card for a recipient and kind wins.
+  // One transaction may touch an entity only once: the last of the same card wins.
   const byKey = new Map<string, PostedCard>();
-  for (const card of cards) byKey.set(cardRowKey(card.recipientId, card.card), card);
+  for (const card of cards) byKey.set(cardRowKey(card), card);
   return [...byKey.values()];
 }
 
 function mergeCards(existing: PostedCard[], added: PostedCard[]): PostedCard[] {
   const byKey = new Map<string, PostedCard>();
-  for (const card of [...existing, ...added]) byKey.set(cardRowKey(card.recipientId, card.card), card);
+  for (const card of [...existing, ...added]) byKey.set(cardRowKey(card), card);
   return [...byKey.values()];
 }
 

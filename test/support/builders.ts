@@ -58,6 +58,7 @@ export function aPostedCard(overrides: Partial<PostedCard> = {}): PostedCard {
   return {
     recipientId: '55555555-5555-5555-5555-555555555555',
     card: 'approvalRequest',
+    postedBy: '0000000001-0000',
     conversationId: 'a:1on1-conversation',
     activityId: `activity-${randomUUID()}`,
     serviceUrl: 'https://smba.trafficmanager.net/amer/',

@@ -204,7 +204,7 @@ function newEffects(version: number, effects: Effect[] = []): PendingEffect[] {
 function upsertCards(existing: PostedCard[], cards: PostedCard[]): PostedCard[] {
   const out = [...existing];
   for (const card of cards) {
-    const at = out.findIndex((c) => c.recipientId === card.recipientId && c.card === card.card);
+    const at = out.findIndex((c) => c.recipientId === card.recipientId && c.card === card.card && c.postedBy === card.postedBy);
     if (at >= 0) out[at] = copy(card);
     else out.push(copy(card));
   }
@@ -632,7 +632,7 @@ export interface PostRecord {
   recipientId: string;
   card: CardKind;
   request: AccessRequest;
-  posted: PostedCard;
+  posted: Omit<PostedCard, 'postedBy'>;
 }
 
 export interface UpdateRecord {
@@ -671,7 +671,7 @@ export class RecordingNotifier implements Notifier {
     if (failure) throw failure;
     const reason = this.unreachable.get(recipientId);
     if (reason) return { status: 'unreachable', reason };
-    const posted: PostedCard = {
+    const posted: Omit<PostedCard, 'postedBy'> = {
       recipientId,
       card,
       conversationId: `a:conversation-${recipientId}`,
@@ -727,5 +727,16 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     clock,
     logger,
     newRequestId: overrides.newRequestId ?? (() => `request-${String(++requestSeq).padStart(4, '0')}`),
+  };
+}
+
+/** The request form a requester submits from, as the Teams layer hands it to submitRequest. */
+export function formCard(recipientId: string): Omit<PostedCard, 'card' | 'postedBy'> {
+  return {
+    recipientId,
+    conversationId: `a:conversation-${recipientId}`,
+    activityId: `form-activity-${recipientId}`,
+    serviceUrl: 'https://smba.trafficmanager.net/test/',
+    postedAt: '2026-03-02T08:59:00.000Z',
   };
 }

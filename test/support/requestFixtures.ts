@@ -225,10 +225,10 @@ export function requestHistory(): AccessRequest[] {
     endDate: undefined,
     resources: [group, { ...appRole, status: 'failed', attempts: 3, lastError: 'Authorization_RequestDenied: Insufficient privileges to complete the operation.' }],
   };
-  const failed: AccessRequest = {
+  const failed: AccessRequest = withResourceNames({
     ...withDelivery(withDecision(buildRequest({ id: 'req-2026-0003', packageName: 'Expense report viewers' }), 'approved'), 'failed', 'Request_ResourceNotFound: group not found'),
     completedAt: '2026-03-04T10:16:00.000Z',
-  };
+  });
   const denied = withDecision(buildRequest({ id: 'req-2026-0004', packageName: 'Finance reports' }), 'denied', APPROVER, 'Use the read-only package instead.');
   return [buildRequest({ id: 'req-2026-0005', packageName: 'Marketing assets', submittedAt: '2026-03-05T08:00:00.000Z' }), partly, delivered, failed, denied];
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { decideRequest, type DecideInput } from '../../src/app/decide';
 import { EffectRunner } from '../../src/app/effectRunner';
-import type { LoadedRequest, PostedCard } from '../../src/app/ports';
+import type { LoadedRequest } from '../../src/app/ports';
 import { submitRequest, type SubmitRequestInput } from '../../src/app/submitRequest';
 import { ConcurrencyError, ConflictError, DomainError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../src/domain/errors';
 import {
@@ -12,6 +12,7 @@ import {
   demo,
   sampleCatalogWith,
   type TestContext,
+  formCard,
 } from '../support/fakes';
 
 const { adele, diego, megan, lee, patti, grady } = demo.users;
@@ -26,15 +27,6 @@ function domainError(type: abstract new (...args: never[]) => DomainError, messa
   };
 }
 
-function formCard(recipientId: string): Omit<PostedCard, 'card'> {
-  return {
-    recipientId,
-    conversationId: `a:conversation-${recipientId}`,
-    activityId: `form-activity-${recipientId}`,
-    serviceUrl: 'https://smba.trafficmanager.net/test/',
-    postedAt: '2026-03-02T08:59:00.000Z',
-  };
-}
 
 const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInput => ({
   requesterId: adele,
@@ -181,7 +173,7 @@ describe('use-cases on in-memory fakes', () => {
 
     it('the form card the requester submitted from becomes their requestStatus card', async () => {
       const created = await submitRequest(t, crmInput({ formCard: formCard(adele) }));
-      assert.deepEqual(stored(t, created.request.id).cards, [{ ...formCard(adele), card: 'requestStatus' }]);
+      assert.deepEqual(stored(t, created.request.id).cards, [{ ...formCard(adele), card: 'requestStatus', postedBy: 'form' }]);
     });
 
     it('"today" is the requester\'s date in their time zone', async () => {
@@ -549,10 +541,13 @@ describe('use-cases on in-memory fakes', () => {
       const loaded = stored(t, id);
       const diegoCard = loaded.cards.find((c) => c.recipientId === diego && c.card === 'approvalRequest');
       assert.ok(diegoCard);
-      // The outbox still holds a notify that already reached Diego (the crash came before it was marked done).
-      await t.store.commit(loaded, { ...loaded.request, version: loaded.request.version + 1 }, {
+      // The outbox still holds a notify whose card already reached Diego: the crash came after the card was
+      // recorded (postedBy = that effect) but before the effect was marked done.
+      const committed = await t.store.commit(loaded, { ...loaded.request, version: loaded.request.version + 1 }, {
         effects: [{ kind: 'notify', recipientId: diego, card: 'approvalRequest' }],
       });
+      const pending = committed.effects.at(-1)!;
+      await t.store.record(id, { cards: [{ ...diegoCard, postedBy: pending.id }] });
       const posts = t.notifier.posts.length;
       const updates = t.notifier.updates.length;
       assert.equal(await runner.sweep(), 1);

@@ -49,7 +49,6 @@ export const en = {
   'fact.stageOf': '{current} of {total}',
   'fact.accessSince': 'Access since',
   'fact.accessEnds': 'Access ends',
-  'fact.accessEnded': 'Access ended',
   'fact.approval': 'Approval',
 
   'common.justification': 'Justification',
@@ -123,7 +122,7 @@ export const en = {
   'endingSoon.titleTomorrow': 'Your access to {package} ends tomorrow',
   'endingSoon.titleToday': 'Your access to {package} ends today',
   'endingSoon.titleSoon': 'Your access to {package} ends soon',
-  'endingSoon.message': 'Your access ends on {date}. Then the access below is removed.',
+  'endingSoon.message': 'Your access ends on {date}. After that, the access below is removed.',
   'endingSoon.resourcesHeading': 'Your access includes',
   'endingSoon.nextStep': 'If you still need this access after that, send "request" to ask for it again.',
 

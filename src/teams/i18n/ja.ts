@@ -47,7 +47,6 @@ export const ja: Record<MessageKey, string> = {
   'fact.stageOf': '{current} / {total}',
   'fact.accessSince': 'アクセス付与日',
   'fact.accessEnds': 'アクセス終了日',
-  'fact.accessEnded': 'アクセス終了日時',
   'fact.approval': '承認',
 
   'common.justification': '理由',
