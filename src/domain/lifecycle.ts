@@ -66,9 +66,9 @@ export function escalateStage(request: AccessRequest, stageIndex: number, altern
   return {
     next: advance(request, { stages: replaceStage(request, escalated) }, now),
     effects: [
-      ...forwardedTo.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
-      // The primary approvers' cards list who may act (Universal Actions refresh userIds).
+      // First the cards already posted (their refresh userIds now list the alternates), then the new ones.
       REFRESH_APPROVALS,
+      ...forwardedTo.map((recipientId): Effect => ({ kind: 'notify', recipientId, card: 'approvalRequest' })),
     ],
   };
 }

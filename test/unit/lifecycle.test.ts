@@ -300,9 +300,9 @@ describe('domain/lifecycle', () => {
       ]);
       assert.equal(next.stages[0].dueAt, request.stages[0].dueAt, 'the timeout does not move');
       assert.deepEqual(effects, [
+        REFRESH_APPROVALS,
         { kind: 'notify', recipientId: lee.id, card: 'approvalRequest' },
         { kind: 'notify', recipientId: patti.id, card: 'approvalRequest' },
-        REFRESH_APPROVALS,
       ]);
     });
 
@@ -312,9 +312,9 @@ describe('domain/lifecycle', () => {
       assert.deepEqual(next.stages[0].forwardedTo, [lee.id, patti.id]);
       assert.equal(new Set(next.stages[0].approverIds).size, next.stages[0].approverIds.length);
       assert.deepEqual(effects, [
+        REFRESH_APPROVALS,
         { kind: 'notify', recipientId: lee.id, card: 'approvalRequest' },
         { kind: 'notify', recipientId: patti.id, card: 'approvalRequest' },
-        REFRESH_APPROVALS,
       ]);
     });
 
