@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { domainError } from '../support/assertions';
 import { cancelRequest } from '../../src/app/cancelRequest';
 import { decideRequest, type DecideInput } from '../../src/app/decide';
 import { runDueItem } from '../../src/app/dueWork';
@@ -7,7 +8,7 @@ import type { CommitOptions, LoadedRequest, PostedCard } from '../../src/app/por
 import { Scheduler } from '../../src/app/scheduler';
 import { submitRequest, type SubmitRequestInput } from '../../src/app/submitRequest';
 import { transact } from '../../src/app/transact';
-import { ConcurrencyError, ConflictError, DomainError, ExpiredError, ForbiddenError, NotFoundError } from '../../src/domain/errors';
+import { ConcurrencyError, ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../../src/domain/errors';
 import type { AccessRequest, RequestState } from '../../src/domain/request';
 import { DUE_KINDS, type DueItem, type DueKind } from '../../src/domain/schedule';
 import { DAY_IN_MS, advance } from '../../src/domain/transitions';
@@ -27,16 +28,6 @@ const { adele, diego, megan, lee, patti, isaiah } = demo.users;
 const CRM_POLICY = ['catalogs', 0, 'accessPackages', 0, 'policies', 0] as const;
 const CRM_STAGE = [...CRM_POLICY, 'approval', 'stages', 0] as const;
 const SALES_POLICY = ['catalogs', 0, 'accessPackages', 1, 'policies', 0] as const;
-
-function domainError(type: abstract new (...args: never[]) => DomainError, messageKey: string, params?: Record<string, unknown>) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.messageKey, messageKey);
-    if (params) assert.deepEqual(err.params, params);
-    return true;
-  };
-}
-
 
 const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInput => ({
   requesterId: adele,

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { domainError, rejects, deepFreeze } from '../support/assertions';
 import type { ApprovalStage, PackageEntry, Policy } from '../../src/catalog/types';
-import { ConflictError, ExpiredError, ForbiddenError, type DomainError } from '../../src/domain/errors';
+import { ConflictError, ExpiredError, ForbiddenError } from '../../src/domain/errors';
 import {
   CANCELABLE_STATES,
   cancelRequest,
@@ -47,28 +48,6 @@ const megan: PersonSnapshot = { id: demo.users.megan, displayName: 'Megan Bowen'
 const lee: PersonSnapshot = { id: demo.users.lee, displayName: 'Lee Gu' };
 const patti: PersonSnapshot = { id: demo.users.patti, displayName: 'Patti Fernandez' };
 const isaiah: PersonSnapshot = { id: demo.users.isaiah, displayName: 'Isaiah Langer' };
-
-function isDomainError(type: new (...args: never[]) => DomainError, messageKey: string, params?: Record<string, unknown>) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.messageKey, messageKey);
-    if (params) assert.deepEqual(err.params, params);
-    return true;
-  };
-}
-
-/** The domain functions throw synchronously; the convention is `await assert.rejects`, so wrap them. */
-async function rejects(fn: () => unknown, matcher: (err: unknown) => boolean): Promise<void> {
-  await assert.rejects(async () => fn(), matcher);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function applied(transition: Transition | undefined, what: string): Transition {
   assert.ok(transition, `${what} applies`);
@@ -207,14 +186,14 @@ describe('domain/lifecycle', () => {
       const request = expired();
       const copy = structuredClone(request);
       for (const actor of [diego, megan]) {
-        await rejects(() => assertCanDecide(request, actor.id, new Date(stageOneDue() + 1)), isDomainError(ExpiredError, 'error.requestExpired'));
+        await rejects(() => assertCanDecide(request, actor.id, new Date(stageOneDue() + 1)), domainError(ExpiredError, 'error.requestExpired'));
         await rejects(
           () => decide(request, crmStage, 1, { actor, outcome: 'approved', justification: 'late', now: new Date(stageOneDue() + 1) }),
-          (err) => isDomainError(ExpiredError, 'error.requestExpired')(err) && (err as ExpiredError).status === 412,
+          (err) => domainError(ExpiredError, 'error.requestExpired')(err) && (err as ExpiredError).status === 412,
         );
       }
       // Even a click carrying an earlier "now" (a clock skew) is refused: the state decides.
-      await rejects(() => assertCanDecide(request, diego.id, at(2000)), isDomainError(ExpiredError, 'error.requestExpired'));
+      await rejects(() => assertCanDecide(request, diego.id, at(2000)), domainError(ExpiredError, 'error.requestExpired'));
       assert.deepEqual(request, copy);
     });
 
@@ -224,7 +203,7 @@ describe('domain/lifecycle', () => {
       assert.equal(expireStage(request, 0, later), undefined);
       assert.equal(remindStage(request, 0, at(2000)), undefined);
       assert.equal(escalateStage(request, 0, [lee.id], at(2000)), undefined);
-      await rejects(() => cancelRequest(request, adele.id, later), isDomainError(ConflictError, 'error.cannotCancel', { state: 'expired' }));
+      await rejects(() => cancelRequest(request, adele.id, later), domainError(ConflictError, 'error.cannotCancel', { state: 'expired' }));
     });
   });
 
@@ -365,12 +344,12 @@ describe('domain/lifecycle', () => {
       assert.equal(next.state, 'approved');
       assert.equal(next.stages[0].decision?.by.id, lee.id);
       assert.deepEqual(effects, [REFRESH_STATUS_AND_APPROVALS, { kind: 'deliver' }]);
-      await rejects(() => assertCanDecide(next, diego.id, at(2 * DAY_IN_MS)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Lee Gu', outcome: 'approved' }));
+      await rejects(() => assertCanDecide(next, diego.id, at(2 * DAY_IN_MS)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Lee Gu', outcome: 'approved' }));
     });
 
     it('someone who was not forwarded is still not an approver', async () => {
       const escalated = applied(escalateStage(pending(), 0, [lee.id], at(DAY_IN_MS)), 'escalation').next;
-      await rejects(() => assertCanDecide(escalated, isaiah.id, at(2 * DAY_IN_MS)), isDomainError(ForbiddenError, 'error.notApprover'));
+      await rejects(() => assertCanDecide(escalated, isaiah.id, at(2 * DAY_IN_MS)), domainError(ForbiddenError, 'error.notApprover'));
     });
   });
 
@@ -456,7 +435,7 @@ describe('domain/lifecycle', () => {
     it('nobody but the requester may cancel, whatever the state (403 before 409)', async () => {
       for (const actor of [diego, megan, lee, isaiah]) {
         for (const state of ['pendingApproval', 'delivered'] as const) {
-          await rejects(() => cancelRequest(inState[state](), actor.id, at(5000)), isDomainError(ForbiddenError, 'error.notYourRequest'));
+          await rejects(() => cancelRequest(inState[state](), actor.id, at(5000)), domainError(ForbiddenError, 'error.notYourRequest'));
         }
       }
     });
@@ -465,14 +444,14 @@ describe('domain/lifecycle', () => {
       it(`a ${state} request cannot be canceled: 409 naming the state`, async () => {
         await rejects(
           () => cancelRequest(inState[state](), adele.id, at(5000)),
-          (err) => isDomainError(ConflictError, 'error.cannotCancel', { state })(err) && (err as ConflictError).status === 409,
+          (err) => domainError(ConflictError, 'error.cannotCancel', { state })(err) && (err as ConflictError).status === 409,
         );
       });
     }
 
     it('after a cancel no approver can decide, and no due item applies any more', async () => {
       const canceled = cancelRequest(pending(), adele.id, at(5000)).next;
-      await rejects(() => assertCanDecide(canceled, diego.id, at(6000)), isDomainError(ConflictError, 'error.notPending', { state: 'canceled' }));
+      await rejects(() => assertCanDecide(canceled, diego.id, at(6000)), domainError(ConflictError, 'error.notPending', { state: 'canceled' }));
       const late = new Date(stageOneDue() + 1);
       assert.equal(expireStage(canceled, 0, late), undefined);
       assert.equal(remindStage(canceled, 0, at(6000)), undefined);

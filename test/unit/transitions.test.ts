@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { domainError, rejects, deepFreeze } from '../support/assertions';
 import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../../src/catalog/types';
 import type { Effect } from '../../src/domain/effects';
-import { ConflictError, ExpiredError, ForbiddenError, ValidationError, type DomainError } from '../../src/domain/errors';
+import { ConflictError, ExpiredError, ForbiddenError, ValidationError } from '../../src/domain/errors';
 import { MAX_JUSTIFICATION_LENGTH } from '../../src/domain/policy';
 import { currentStage, finalDecision, type AccessRequest, type PersonSnapshot } from '../../src/domain/request';
 import type { DueItem } from '../../src/domain/schedule';
@@ -66,28 +67,6 @@ const twoStagePolicy: Policy = {
   ...crmPolicy,
   approval: { required: true, stages: [crmStage, { ...crmStage, approverJustificationRequired: false, timeoutDays: 7 }] },
 };
-
-function isDomainError(type: new (...args: never[]) => DomainError, messageKey: string, params?: Record<string, unknown>) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.messageKey, messageKey);
-    if (params) assert.deepEqual(err.params, params);
-    return true;
-  };
-}
-
-/** The domain functions throw synchronously; the convention is `await assert.rejects`, so wrap them. */
-async function rejects(fn: () => unknown, matcher: (err: unknown) => boolean): Promise<void> {
-  await assert.rejects(async () => fn(), matcher);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function submitted(policy: Policy = crmPolicy, entry: PackageEntry = crmEntry): AccessRequest {
   return createRequest({ id: 'request-1', entry, policy, requester: adele, fields: { justification: 'Pipeline review' }, now: T0 }).next;
@@ -330,7 +309,7 @@ describe('domain/transitions', () => {
     for (const [name, build] of refusals) {
       it(`refuses when the request is ${name}`, async () => {
         const request = build();
-        await rejects(() => startStage(request, crmStage, approvers, at(9000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
+        await rejects(() => startStage(request, crmStage, approvers, at(9000)), domainError(ConflictError, 'error.notPending', { state: request.state }));
       });
     }
   });
@@ -396,14 +375,14 @@ describe('domain/transitions', () => {
       const request = pending(crmPolicy, { approverIds: [adele.id, diego.id], usedFallback: false });
       await rejects(
         () => decide(request, crmStage, 1, { actor: adele, outcome: 'approved', justification: 'me', now: at(2000) }),
-        isDomainError(ForbiddenError, 'error.selfApproval'),
+        domainError(ForbiddenError, 'error.selfApproval'),
       );
     });
 
     it('someone who is not an approver of the stage is refused before any justification check', async () => {
       await rejects(
         () => decide(pending(), crmStage, 1, { actor: lee, outcome: 'approved', now: at(2000) }),
-        isDomainError(ForbiddenError, 'error.notApprover'),
+        domainError(ForbiddenError, 'error.notApprover'),
       );
     });
 
@@ -411,12 +390,12 @@ describe('domain/transitions', () => {
       const approved = approvedSingleStage();
       await rejects(
         () => decide(approved, crmStage, 1, { actor: megan, outcome: 'denied', justification: 'no', now: at(3000) }),
-        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+        domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
       );
       const denied = decide(pending(), crmStage, 1, { actor: megan, outcome: 'denied', justification: 'no', now: at(2000) }).next;
       await rejects(
         () => decide(denied, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'yes', now: at(3000) }),
-        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Megan Bowen', outcome: 'denied' }),
+        domainError(ConflictError, 'error.alreadyDecided', { name: 'Megan Bowen', outcome: 'denied' }),
       );
     });
 
@@ -424,7 +403,7 @@ describe('domain/transitions', () => {
       const first = decide(pending(twoStagePolicy), crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
       await rejects(
         () => decide(first, crmStage, 2, { actor: megan, outcome: 'approved', justification: 'ok', now: at(2500) }),
-        isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+        domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
       );
     });
 
@@ -448,9 +427,9 @@ describe('domain/transitions', () => {
         for (const actor of [megan, diego]) {
           await rejects(
             () => decide(request, twoStagePolicy.approval.stages[1], 2, { actor, outcome: 'denied', justification: 'late click', now: at(4000) }),
-            isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
+            domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }),
           );
-          await rejects(() => assertCanDecide(request, actor.id, at(4000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+          await rejects(() => assertCanDecide(request, actor.id, at(4000)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
         }
         assert.deepEqual(request, copy);
       });
@@ -458,15 +437,15 @@ describe('domain/transitions', () => {
       it('names the decider of the earliest decided stage the clicker belonged to (three stages)', async () => {
         const second = decide(inStageTwo([lee.id], threeStagePolicy), threeStagePolicy.approval.stages[1], 3, { actor: lee, outcome: 'approved', now: at(4000) }).next;
         const third = startStage(second, threeStagePolicy.approval.stages[2], { approverIds: [patti.id], usedFallback: false }, at(5000)).next;
-        await rejects(() => assertCanDecide(third, megan.id, at(6000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
-        await rejects(() => assertCanDecide(third, lee.id, at(6000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Lee Gu', outcome: 'approved' }));
+        await rejects(() => assertCanDecide(third, megan.id, at(6000)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+        await rejects(() => assertCanDecide(third, lee.id, at(6000)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Lee Gu', outcome: 'approved' }));
         assert.doesNotThrow(() => assertCanDecide(third, patti.id, at(6000)));
       });
 
       it('someone in no stage is still 403 notApprover; the requester is still 403 selfApproval', async () => {
         const request = inStageTwo();
-        await rejects(() => assertCanDecide(request, isaiah.id, at(4000)), isDomainError(ForbiddenError, 'error.notApprover'));
-        await rejects(() => assertCanDecide(request, adele.id, at(4000)), isDomainError(ForbiddenError, 'error.selfApproval'));
+        await rejects(() => assertCanDecide(request, isaiah.id, at(4000)), domainError(ForbiddenError, 'error.notApprover'));
+        await rejects(() => assertCanDecide(request, adele.id, at(4000)), domainError(ForbiddenError, 'error.selfApproval'));
       });
 
       it('an approver of both stages decides stage 2 normally', () => {
@@ -519,15 +498,15 @@ describe('domain/transitions', () => {
 
       it('a scheduled request cannot be decided again or delivered yet', async () => {
         const scheduled = decide(withStart('2026-03-10'), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
-        await rejects(() => assertCanDecide(scheduled, megan.id, at(3000)), isDomainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
-        await rejects(() => recordDelivery(scheduled, [ok('00'), ok('01')], YEAR, at(3000)), isDomainError(ConflictError, 'error.notPending', { state: 'scheduled' }));
+        await rejects(() => assertCanDecide(scheduled, megan.id, at(3000)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
+        await rejects(() => recordDelivery(scheduled, [ok('00'), ok('01')], YEAR, at(3000)), domainError(ConflictError, 'error.notPending', { state: 'scheduled' }));
       });
     });
 
     it('a request not yet put to approvers cannot be decided', async () => {
       await rejects(
         () => decide(submitted(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }),
-        isDomainError(ConflictError, 'error.notPending', { state: 'submitted' }),
+        domainError(ConflictError, 'error.notPending', { state: 'submitted' }),
       );
     });
 
@@ -537,7 +516,7 @@ describe('domain/transitions', () => {
       for (const when of [due, due + 1, due + 30 * DAY_IN_MS]) {
         await rejects(
           () => decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'late', now: new Date(when) }),
-          isDomainError(ExpiredError, 'error.requestExpired'),
+          domainError(ExpiredError, 'error.requestExpired'),
         );
       }
       const { next } = decide(request, crmStage, 1, { actor: diego, outcome: 'approved', justification: 'just in time', now: new Date(due - 1) });
@@ -546,14 +525,14 @@ describe('domain/transitions', () => {
 
     it('an expired request answers requestExpired, not alreadyDecided', async () => {
       const expired: AccessRequest = { ...pending(), state: 'expired' };
-      await rejects(() => assertCanDecide(expired, diego.id, at(2000)), isDomainError(ExpiredError, 'error.requestExpired'));
+      await rejects(() => assertCanDecide(expired, diego.id, at(2000)), domainError(ExpiredError, 'error.requestExpired'));
     });
 
     it('requires the approver justification when the stage says so (blank counts as missing)', async () => {
       for (const justification of [undefined, '', '   \n ']) {
         await rejects(
           () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification, now: at(2000) }),
-          isDomainError(ValidationError, 'error.approverJustificationRequired'),
+          domainError(ValidationError, 'error.approverJustificationRequired'),
         );
       }
     });
@@ -568,7 +547,7 @@ describe('domain/transitions', () => {
     it('refuses a justification longer than the limit, accepts one exactly at it', async () => {
       await rejects(
         () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'x'.repeat(MAX_JUSTIFICATION_LENGTH + 1), now: at(2000) }),
-        isDomainError(ValidationError, 'error.justificationTooLong', { max: MAX_JUSTIFICATION_LENGTH }),
+        domainError(ValidationError, 'error.justificationTooLong', { max: MAX_JUSTIFICATION_LENGTH }),
       );
       const { next } = decide(pending(), crmStage, 1, { actor: diego, outcome: 'denied', justification: 'x'.repeat(MAX_JUSTIFICATION_LENGTH), now: at(2000) });
       assert.equal(next.stages[0].decision?.justification?.length, MAX_JUSTIFICATION_LENGTH);
@@ -716,7 +695,7 @@ describe('domain/transitions', () => {
     ] as Array<[string, () => AccessRequest]>) {
       it(`refuses to record a delivery for a ${name} request`, async () => {
         const request = build();
-        await rejects(() => recordDelivery(request, [ok('00')], YEAR, at(5000)), isDomainError(ConflictError, 'error.notPending', { state: request.state }));
+        await rejects(() => recordDelivery(request, [ok('00')], YEAR, at(5000)), domainError(ConflictError, 'error.notPending', { state: request.state }));
       });
     }
   });

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { domainError } from '../support/assertions';
 import { decideRequest, type DecideInput } from '../../src/app/decide';
 import { EffectRunner } from '../../src/app/effectRunner';
 import type { LoadedRequest } from '../../src/app/ports';
 import { submitRequest, type SubmitRequestInput } from '../../src/app/submitRequest';
-import { ConcurrencyError, ConflictError, DomainError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../src/domain/errors';
+import { ConcurrencyError, ConflictError, ExpiredError, ForbiddenError, NotFoundError, ValidationError } from '../../src/domain/errors';
 import {
   FakeDirectory,
   InMemoryRequestStore,
@@ -17,16 +18,6 @@ import {
 
 const { adele, diego, megan, lee, patti, grady } = demo.users;
 const CRM_STAGE = ['catalogs', 0, 'accessPackages', 0, 'policies', 0, 'approval', 'stages', 0] as const;
-
-function domainError(type: abstract new (...args: never[]) => DomainError, messageKey: string, params?: Record<string, unknown>) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.messageKey, messageKey);
-    if (params) assert.deepEqual(err.params, params);
-    return true;
-  };
-}
-
 
 const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInput => ({
   requesterId: adele,
