@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { Clock, Directory, Logger, Notifier, Provisioner, RequestStore, ScheduleIndex } from './ports';
+import type { Clock, Directory, FailedRequestsIndex, Logger, Notifier, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
@@ -7,6 +7,7 @@ export interface AppContext {
   catalog: CatalogIndex;
   store: RequestStore;
   schedule: ScheduleIndex;
+  failedRequests: FailedRequestsIndex;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

@@ -5,6 +5,8 @@
  */
 import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
+import type { Resource } from '../catalog/types';
+import { recordRemoval, type RemovalResult } from '../domain/expiry';
 import { recordDelivery, startStage, undeliveredResources, type GrantResult } from '../domain/transitions';
 import { resolveStageApprovers } from './approvers';
 import type { AppContext } from './context';
@@ -104,7 +106,49 @@ export class EffectRunner {
     refreshCards: (loaded, pending) => this.refreshCards(loaded, pending),
     deliver: (loaded, pending) => this.deliver(loaded, pending),
     schedule: (loaded, pending) => this.schedule(loaded, pending),
+    revoke: (loaded, pending) => this.revoke(loaded, pending),
+    alertManagers: (loaded, pending) => this.alertManagers(loaded, pending),
+    syncFailedIndex: (loaded, pending) => this.syncFailedIndex(loaded, pending),
   };
+
+  private async revoke(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const { request } = loaded;
+    const todo = request.resources.filter((r) => r.status === 'delivered');
+    const outcomes = await this.ctx.provisioner.revoke(request.requester.id, todo);
+    const results: RemovalResult[] = todo.map((r, i) => ({ key: r.key, ...outcomes[i] }));
+    const { next, effects } = recordRemoval(request, results, this.ctx.clock.now());
+    const audit = results.map((r, i) => ({
+      action: 'graphRemove',
+      detail: describeResource(todo[i].resource),
+      outcome: r.status === 'removed' ? 'removed' : `failed${r.transient ? ' (will retry)' : ''}: ${r.error}`,
+    }));
+    await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
+    this.ctx.logger.info({ requestId: request.id, state: next.state }, 'removal recorded');
+  }
+
+  private async alertManagers(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const channel = this.ctx.catalog.findPackage(loaded.request.packageId)?.catalog.notificationChannel;
+    const existing = loaded.cards.find((c) => c.postedBy === pending.id);
+    if (channel && existing) await this.ctx.notifier.update(existing, loaded.request);
+    if (channel && !existing) {
+      const outcome = await this.ctx.notifier.postToChannel(channel, 'deliveryFailedAlert', loaded.request);
+      if (outcome.status === 'sent') {
+        await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id] });
+        return;
+      }
+      this.ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, reason: outcome.reason }, 'managers not alerted: channel unreachable');
+    }
+    if (!channel) this.ctx.logger.warn({ requestId: loaded.request.id, catalogId: loaded.request.catalogId }, 'no notificationChannel: managers not alerted');
+    await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  }
+
+  private async syncFailedIndex(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+    const { request } = loaded;
+    const failed = request.state === 'partiallyDelivered' || request.state === 'deliveryFailed';
+    if (failed) await this.ctx.failedRequests.add(request.catalogId, request.id);
+    else await this.ctx.failedRequests.remove(request.catalogId, request.id);
+    await this.ctx.store.record(request.id, { completedEffectIds: [pending.id] });
+  }
 
   private async schedule(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
     const { items } = pending.effect as Extract<Effect, { kind: 'schedule' }>;
@@ -165,11 +209,20 @@ export class EffectRunner {
     for (const result of results) {
       this.ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: result.status === 'failed' ? result.error : undefined }, 'graph write');
     }
-    const { expiration } = policyOf(this.ctx.catalog, request);
-    const { next, effects } = recordDelivery(request, results, expiration, this.ctx.clock.now());
-    await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id] });
+    const { next, effects } = recordDelivery(request, results, policyOf(this.ctx.catalog, request), this.ctx.clock.now());
+    const audit = results.map((r, i) => ({
+      action: 'graphWrite',
+      detail: describeResource(todo[i].resource),
+      outcome: r.status === 'delivered' ? 'delivered' : `failed${r.transient ? ' (will retry)' : ''}: ${r.error}`,
+    }));
+    await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
     this.ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
   }
+}
+
+/** A resource in plain words for logs and the audit trail (display names when the request has them). */
+export function describeResource(resource: Resource): string {
+  return resource.type === 'group' ? `group ${resource.groupId} (${resource.role})` : `app role ${resource.appRoleId} of ${resource.servicePrincipalId}`;
 }
 
 export function describe(err: unknown): string {

@@ -45,9 +45,31 @@ export interface LoadedRequest {
   effects: PendingEffect[];
 }
 
+/** What happened, for the append-only audit trail (who, what, when, outcome). */
+export interface AuditNote {
+  /** e.g. 'graphWrite', 'graphRemove', 'reprocess'; every commit also gets a 'transition' row by itself. */
+  action: string;
+  /** Plain words: which resource, which stage, which request ids. */
+  detail?: string;
+  /** 'delivered', 'failed: <error>', 'removed', ... */
+  outcome?: string;
+}
+
+export interface AuditEntry extends AuditNote {
+  at: string;
+  /** Entra object id of the person who caused it; undefined = the bot itself (scheduler, delivery). */
+  actorId?: string;
+  /** The request version the commit produced. */
+  version: number;
+}
+
 export interface CommitOptions {
   /** Effects to add to the outbox, in order. */
   effects?: Effect[];
+  /** Who caused this commit (for the audit trail); undefined = the bot itself. */
+  actorId?: string;
+  /** Extra audit rows beside the automatic 'transition' row (state before → after). */
+  audit?: AuditNote[];
   /** Ids of outbox effects that are done (removed in the same transaction). */
   completedEffectIds?: string[];
   /** Cards to record (upserted by recipientId + card kind + postedBy). */
@@ -79,6 +101,16 @@ export interface RequestStore {
   releaseIfIdle(requestId: string): Promise<void>;
   /** Requests of one requester, newest first. */
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
+  /** The request's audit trail, oldest first (not read by `get`). */
+  listAudit(requestId: string): Promise<AuditEntry[]>;
+}
+
+/** Requests whose delivery failed in part or whole, per catalog: what the managers' `failed` card lists. */
+export interface FailedRequestsIndex {
+  add(catalogId: string, requestId: string): Promise<void>;
+  /** Removing a missing entry is not an error. */
+  remove(catalogId: string, requestId: string): Promise<void>;
+  list(catalogId: string, limit: number): Promise<string[]>;
 }
 
 /** What a conversation reference store keeps about a person or channel the bot has heard from. */
@@ -171,9 +203,16 @@ export type GrantOutcome =
   | { status: 'delivered'; assignmentId?: string }
   | { status: 'failed'; transient: boolean; error: string };
 
+export type RevokeOutcome = { status: 'removed' } | { status: 'failed'; transient: boolean; error: string };
+
 export interface Provisioner {
   /** Grants each resource to the user; one outcome per resource, in the same order. Never throws for a Graph error. */
   grant(userId: string, resources: Resource[]): Promise<GrantOutcome[]>;
+  /**
+   * Removes each delivered resource from the user (group membership/ownership; app-role assignment by its id).
+   * Already gone (404) counts as removed. One outcome per resource, in order; never throws for a Graph error.
+   */
+  revoke(userId: string, deliveries: Array<{ resource: Resource; assignmentId?: string }>): Promise<RevokeOutcome[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +226,11 @@ export type SendOutcome =
 export interface Notifier {
   /** Renders `card` for `recipientId` (in their locale) from the request and posts it as a new message. */
   post(recipientId: string, card: CardKind, request: AccessRequest): Promise<SendOutcome>;
+  /**
+   * Posts `card` as a new thread in a team channel (the bot must be in the team). The PostedCard's recipientId
+   * is `channel:<channelId>`; `update` handles such cards too.
+   */
+  postToChannel(channel: { teamId: string; channelId: string }, card: CardKind, request: AccessRequest): Promise<SendOutcome>;
   /** Re-renders a posted card from the request's current state and replaces it in place. */
   update(posted: PostedCard, request: AccessRequest): Promise<void>;
 }

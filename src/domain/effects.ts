@@ -14,6 +14,7 @@ export const CARD_KINDS = [
   'accessDelivered', // #6
   'accessEndingSoon', // #7: to the requester, before the access ends
   'accessEnded', // #8: to the requester, after removal
+  'deliveryFailedAlert', // to the catalog's notification channel: a delivery failed in part or whole, with Reprocess
 ] as const;
 export type CardKind = (typeof CARD_KINDS)[number];
 
@@ -30,6 +31,12 @@ export type Effect =
   /** Grant every resource not yet delivered, through Microsoft Graph; not before `notBefore` (a retry's backoff). */
   | { kind: 'deliver'; notBefore?: string }
   /** Add these items to the schedule index (timeouts, reminders, escalations, scheduled starts, expiries). */
-  | { kind: 'schedule'; items: DueItem[] };
+  | { kind: 'schedule'; items: DueItem[] }
+  /** Remove every delivered resource through Microsoft Graph (access expired or released), then record it. */
+  | { kind: 'revoke'; notBefore?: string }
+  /** Post the delivery-failure card to the catalog's notification channel (a new thread). */
+  | { kind: 'alertManagers' }
+  /** Add the request to, or remove it from, its catalog's index of failed deliveries, by its current state. */
+  | { kind: 'syncFailedIndex' };
 
 export type EffectKind = Effect['kind'];

@@ -95,6 +95,8 @@ export interface AccessRequest {
   completedAt?: string;
   /** When the access ends (ISO instant), once delivered; undefined = it never ends. */
   accessEndsAt?: string;
+  /** When a manager last reprocessed the delivery. */
+  reprocessedAt?: string;
   /** Stages asked so far, in order; the last one is the current stage while pendingApproval. */
   stages: StageState[];
   resources: ResourceDelivery[];

@@ -7,6 +7,8 @@ export const DUE_KINDS = [
   'approvalReminder', // #2, reminderDaysBeforeTimeout before the stage times out
   'escalation', // forward the stage to the escalation approvers after escalation.afterDays
   'scheduledStart', // an approved request whose start date has come → deliver
+  'accessExpiry', // the access ends → remove it, then #8
+  'expiryReminder', // #7, expiryReminderDays before the access ends
 ] as const;
 export type DueKind = (typeof DUE_KINDS)[number];
 
@@ -17,7 +19,8 @@ export interface DueItem {
   dueAt: string;
   /**
    * What the item is about, so the re-check can tell a stale item: the stage index for stage items,
-   * 0 for a scheduled start.
+   * 0 for a scheduled start and an access expiry (stale when the request's accessEndsAt is no longer dueAt),
+   * the days-before for an expiry reminder.
    */
   ref: number;
 }

@@ -2,7 +2,7 @@
  * The request state machine. Each function takes the current request and returns the next one
  * with the effects the change causes; none does I/O, so they are tested exhaustively with plain data.
  */
-import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../catalog/types';
+import type { ApprovalStage, PackageEntry, Policy } from '../catalog/types';
 import type { Effect } from './effects';
 import { ConflictError, ExpiredError, ForbiddenError, ValidationError } from './errors';
 import { accessEndsAt, MAX_JUSTIFICATION_LENGTH, type ValidRequestFields } from './policy';
@@ -225,7 +225,24 @@ export function retryDelayInMs(attempts: number): number {
  * `delivering` with another deliver effect) until MAX_DELIVERY_ATTEMPTS; then the request ends
  * delivered, partiallyDelivered or deliveryFailed.
  */
-export function recordDelivery(request: AccessRequest, results: GrantResult[], expiration: Expiration, now: Date): Transition {
+/** When the access ends, it is removed (accessExpiry); #7 goes out `expiryReminderDays` before, when still ahead. */
+function expirySchedule(requestId: string, endsAt: string | undefined, reminderDays: readonly number[], now: Date): Effect[] {
+  if (!endsAt) return [];
+  const ends = Date.parse(endsAt);
+  const items: DueItem[] = [{ kind: 'accessExpiry', requestId, dueAt: endsAt, ref: 0 }];
+  for (const days of reminderDays) {
+    const at = ends - days * DAY_IN_MS;
+    if (at > now.getTime()) items.push({ kind: 'expiryReminder', requestId, dueAt: new Date(at).toISOString(), ref: days });
+  }
+  return [{ kind: 'schedule', items }];
+}
+
+export function recordDelivery(
+  request: AccessRequest,
+  results: GrantResult[],
+  policy: Pick<Policy, 'expiration' | 'expiryReminderDays'>,
+  now: Date,
+): Transition {
   if (request.state !== 'approved' && request.state !== 'delivering') {
     throw new ConflictError('error.notPending', { state: request.state });
   }
@@ -249,15 +266,26 @@ export function recordDelivery(request: AccessRequest, results: GrantResult[], e
     return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver', notBefore }] };
   }
   const delivered = resources.filter((r) => r.status === 'delivered').length;
-  const endsAt = delivered > 0 ? accessEndsAt(expiration, now, request.endDate) : undefined;
+  // A reprocessed delivery keeps the end date it first got.
+  const endsAt = delivered === 0 ? undefined : (request.accessEndsAt ?? accessEndsAt(policy.expiration, now, request.endDate));
+  const expiry = request.accessEndsAt ? [] : expirySchedule(request.id, endsAt, policy.expiryReminderDays, now);
   if (delivered === resources.length) {
     return {
       next: advance(request, { state: 'delivered', resources, completedAt: at, accessEndsAt: endsAt }, now),
-      effects: [REFRESH_STATUS, { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' }],
+      effects: [
+        REFRESH_STATUS,
+        { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' },
+        ...expiry,
+        // A reprocessed request leaves the managers' list of failed deliveries.
+        ...(request.reprocessedAt ? [{ kind: 'syncFailedIndex' } as const] : []),
+      ],
     };
   }
   const state: RequestState = delivered > 0 ? 'partiallyDelivered' : 'deliveryFailed';
-  return { next: advance(request, { state, resources, completedAt: at, accessEndsAt: endsAt }, now), effects: [REFRESH_STATUS] };
+  return {
+    next: advance(request, { state, resources, completedAt: at, accessEndsAt: endsAt }, now),
+    effects: [REFRESH_STATUS, ...expiry, { kind: 'syncFailedIndex' }, { kind: 'alertManagers' }],
+  };
 }
 
 /** Resources still to grant. */
