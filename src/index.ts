@@ -27,6 +27,7 @@ import { TableConversationStore } from './storage/conversationStore';
 import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
+import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
 import { createTables, TablesConfigError, type TablesConnection } from './storage/tables';
 import { createAdapter } from './teams/adapter';
 import { createBotApplication } from './teams/application';
@@ -106,10 +107,19 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     catalog,
     store: new TableRequestStore({ tables }),
     schedule: new TableScheduleIndex({ tables }),
+    failedRequests: new TableFailedRequestsIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient),
-    notifier: new TeamsNotifier({ adapter, botAppId, conversations, catalog, clock }),
+    notifier: new TeamsNotifier({
+      adapter,
+      botAppId,
+      conversations,
+      catalog,
+      clock,
+      teamsServiceUrl: config.teamsServiceUrl,
+      tenantId: config.tenantId,
+    }),
     clock,
     logger,
     newRequestId: randomUUID,
@@ -150,17 +160,19 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);
   stoppers.push(() => scheduler.stop());
 
-  const sweep = async () => {
+  const sweep = async (abandonedAfterInMs?: number) => {
     try {
       if (!(await lease.acquire('outbox-sweep', holderId, SWEEP_LEASE_IN_MS, clock.now()))) return;
-      await effects.sweep();
+      await effects.sweep(undefined, abandonedAfterInMs);
       await lease.release('outbox-sweep', holderId);
     } catch (err) {
       logger.warn({ err: describe(err) }, 'outbox sweep failed');
     }
   };
-  void sweep();
-  const timer = setInterval(sweep, options.sweepIntervalInMs ?? 30_000);
+  // With its own embedded Azurite the bot is the storage's only user: whatever was left unfinished (a crash,
+  // kill -9) is its own, so it resumes it at once instead of waiting for the abandonment window.
+  void sweep(config.tables.kind === 'embedded' ? 0 : undefined);
+  const timer = setInterval(() => void sweep(), options.sweepIntervalInMs ?? 30_000);
   timer.unref();
   stoppers.push(async () => clearInterval(timer));
 

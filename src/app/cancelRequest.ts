@@ -9,7 +9,7 @@ export async function cancelRequest(ctx: AppContext, input: { requestId: string;
   const committed = await transact(ctx.store, input.requestId, (loaded) => {
     if (!loaded) throw new NotFoundError('error.unknownRequest');
     return cancelTransition(loaded.request, input.actorId, ctx.clock.now());
-  });
+  }, { actorId: input.actorId });
   if (!committed) throw new NotFoundError('error.unknownRequest');
   ctx.logger.info({ requestId: input.requestId, actorId: input.actorId }, 'request canceled');
   return committed;

@@ -32,7 +32,7 @@ export async function decideRequest(ctx: AppContext, input: DecideInput): Promis
       justification: input.justification,
       now,
     });
-  });
+  }, { actorId: input.actorId });
   if (!committed) throw new NotFoundError('error.unknownRequest');
   ctx.logger.info({ requestId: input.requestId, outcome: input.outcome, actorId: input.actorId, state: committed.request.state }, 'decision recorded');
   return committed;

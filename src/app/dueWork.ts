@@ -3,6 +3,7 @@
  * still applies, and commit the transition. Stale items (the request moved on) are reported, not errors.
  */
 import { escalateStage, expireStage, isStageOpen, remindStage, startScheduled } from '../domain/lifecycle';
+import { expireAccess, remindExpiry } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
 import type { DueItem, DueKind } from '../domain/schedule';
 import type { Transition } from '../domain/transitions';
@@ -26,6 +27,12 @@ const TRANSITIONS: Record<DueKind, DueTransition> = {
     return escalateStage(request, item.ref, alternates, now);
   },
   scheduledStart: async (_ctx, request, _item, now) => startScheduled(request, now),
+  accessExpiry: async (_ctx, request, item, now) => {
+    // A reprocess is delivering: removal waits for it (thrown, the item stays for the next tick).
+    if (request.state === 'delivering' && request.accessEndsAt === item.dueAt) throw new Error('delivery under way; access expiry retried next tick');
+    return expireAccess(request, item, now);
+  },
+  expiryReminder: async (_ctx, request, item, now) => remindExpiry(request, item, now),
 };
 
 export async function runDueItem(ctx: AppContext, effects: EffectRunner, item: DueItem): Promise<'done' | 'stale'> {

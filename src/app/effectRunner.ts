@@ -10,6 +10,7 @@ import { recordRemoval, type RemovalResult } from '../domain/expiry';
 import { recordDelivery, startStage, undeliveredResources, type GrantResult } from '../domain/transitions';
 import { resolveStageApprovers } from './approvers';
 import type { AppContext } from './context';
+import { runSettleExtension } from './extendAccess';
 import type { LoadedRequest, PendingEffect } from './ports';
 import { CatalogDriftError, policyOf, stagePolicyOf } from './requestPolicy';
 
@@ -107,6 +108,7 @@ export class EffectRunner {
     deliver: (loaded, pending) => this.deliver(loaded, pending),
     schedule: (loaded, pending) => this.schedule(loaded, pending),
     revoke: (loaded, pending) => this.revoke(loaded, pending),
+    settleExtension: (loaded, pending) => runSettleExtension(this.ctx, loaded, pending, (id) => this.kick(id)),
     alertManagers: (loaded, pending) => this.alertManagers(loaded, pending),
     syncFailedIndex: (loaded, pending) => this.syncFailedIndex(loaded, pending),
   };

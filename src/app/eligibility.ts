@@ -38,3 +38,9 @@ export async function policyFor(directory: Directory, user: DirectoryUser, entry
   const facts = await requesterFacts(directory, user, entry.accessPackage.policies);
   return firstPolicyInScope(entry, facts);
 }
+
+/** Whether the user is (still) in this policy's requestor scope: an extension needs it (PRODUCT.md). */
+export async function isInPolicyScope(directory: Directory, user: DirectoryUser, policy: Policy): Promise<boolean> {
+  const facts = await requesterFacts(directory, user, [policy]);
+  return isInScope(policy.requestors.scope, facts);
+}

@@ -4,6 +4,7 @@
  */
 import type { Resource } from '../catalog/types';
 import type { CardKind, Effect } from '../domain/effects';
+import type { RevokeOutcome } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
 import type { DueItem } from '../domain/schedule';
 
@@ -203,7 +204,7 @@ export type GrantOutcome =
   | { status: 'delivered'; assignmentId?: string }
   | { status: 'failed'; transient: boolean; error: string };
 
-export type RevokeOutcome = { status: 'removed' } | { status: 'failed'; transient: boolean; error: string };
+export type { RevokeOutcome };
 
 export interface Provisioner {
   /** Grants each resource to the user; one outcome per resource, in the same order. Never throws for a Graph error. */

@@ -60,7 +60,7 @@ export async function submitRequest(ctx: AppContext, input: SubmitRequestInput):
     resourceNames,
   });
   const cards = input.formCard ? [{ ...input.formCard, card: 'requestStatus' as const, postedBy: 'form' }] : [];
-  const created = await ctx.store.create(next, { effects, cards });
+  const created = await ctx.store.create(next, { effects, cards, actorId: input.requesterId });
   ctx.logger.info({ requestId: next.id, packageId, state: next.state }, 'request submitted');
   return created;
 }

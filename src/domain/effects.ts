@@ -34,6 +34,11 @@ export type Effect =
   | { kind: 'schedule'; items: DueItem[] }
   /** Remove every delivered resource through Microsoft Graph (access expired or released), then record it. */
   | { kind: 'revoke'; notBefore?: string }
+  /**
+   * On an extension request that reached an end state: apply the approved end date to the access it extends,
+   * or drop that access's pending-extension mark (denied, expired, canceled).
+   */
+  | { kind: 'settleExtension' }
   /** Post the delivery-failure card to the catalog's notification channel (a new thread). */
   | { kind: 'alertManagers' }
   /** Add the request to, or remove it from, its catalog's index of failed deliveries, by its current state. */

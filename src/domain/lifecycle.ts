@@ -11,6 +11,7 @@ import {
   REFRESH_APPROVALS,
   REFRESH_STATUS,
   REFRESH_STATUS_AND_APPROVALS,
+  settleIfExtension,
   type Transition,
 } from './transitions';
 
@@ -35,7 +36,11 @@ export function expireStage(request: AccessRequest, stageIndex: number, now: Dat
   if (!stage || now.getTime() < Date.parse(stage.dueAt)) return undefined;
   return {
     next: advance(request, { state: 'expired', completedAt: now.toISOString() }, now),
-    effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: request.requester.id, card: 'requestExpired' }],
+    effects: [
+      REFRESH_STATUS_AND_APPROVALS,
+      { kind: 'notify', recipientId: request.requester.id, card: 'requestExpired' },
+      ...settleIfExtension(request),
+    ],
   };
 }
 
@@ -94,6 +99,6 @@ export function cancelRequest(request: AccessRequest, actorId: string, now: Date
   if (!isCancelable(request)) throw new ConflictError('error.cannotCancel', { state: request.state });
   return {
     next: advance(request, { state: 'canceled', completedAt: now.toISOString() }, now),
-    effects: [REFRESH_STATUS_AND_APPROVALS],
+    effects: [REFRESH_STATUS_AND_APPROVALS, ...settleIfExtension(request)],
   };
 }

@@ -63,7 +63,7 @@ export function latestEndDate(expiration: Expiration, start: string): string | u
 const HOUR_IN_MS = 3_600_000;
 
 /** The start of the day after a YYYY-MM-DD date (UTC): an end date is inclusive. */
-function endOfDate(date: string): number {
+export function endOfDate(date: string): number {
   return Date.parse(`${date}T00:00:00Z`) + 24 * HOUR_IN_MS;
 }
 

@@ -14,10 +14,16 @@ export const REQUEST_STATES = [
   'expired',
   'canceled',
   'accessExpired',
+  // An extension request (see `extensionOf`) whose new end date was applied to the access it extends.
+  'extended',
 ] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/**
+ * 'removed': taken away again when the access ended; 'removalFailed': Graph refused the removal (the person may
+ * still hold it; retried daily and shown on the status card).
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'removed' | 'removalFailed';
 export type DecisionOutcome = 'approved' | 'denied';
 
 /** A person as the request remembers them at submit/decision time. */
@@ -71,8 +77,24 @@ export interface ResourceDelivery extends ResourceName {
   lastError?: string;
   /** Graph id of the app-role assignment, kept for removal. */
   assignmentId?: string;
+  /** Failed removal attempts since the removal (or its daily retry) began. */
+  removalAttempts?: number;
   updatedAt?: string;
   // displayName / appDisplayName (from ResourceName): the names at submit time, like the requester snapshot.
+}
+
+export interface PendingExtension {
+  requestId: string;
+  requestedAt: string;
+  newEndsAt: string;
+}
+
+export interface ExtensionTarget {
+  /** The delivered request whose access is to be extended. */
+  requestId: string;
+  /** Its end when the extension was asked for, and the end asked for (ISO instants). */
+  currentEndsAt: string;
+  newEndsAt: string;
 }
 
 export interface AccessRequest {
@@ -97,6 +119,21 @@ export interface AccessRequest {
   accessEndsAt?: string;
   /** When a manager last reprocessed the delivery. */
   reprocessedAt?: string;
+  /** When removal of the delivered access began (the access ended, or the requester released it). */
+  removalStartedAt?: string;
+  /** When the requester gave the access back early. */
+  releasedAt?: string;
+  /** dueAt of the last expiry reminder (#7) sent, so a re-run item does not send it twice. */
+  lastExpiryReminderDueAt?: string;
+  /** When the access was last extended (its accessEndsAt moved). */
+  extendedAt?: string;
+  /** An extension waiting for approval: the extension request's id and the end date it asks for. */
+  pendingExtension?: PendingExtension;
+  /**
+   * Set on an extension request: it goes through the policy's approval stages like any request, and once
+   * approved moves the end of the access it extends instead of delivering anything.
+   */
+  extensionOf?: ExtensionTarget;
   /** Stages asked so far, in order; the last one is the current stage while pendingApproval. */
   stages: StageState[];
   resources: ResourceDelivery[];

@@ -26,8 +26,11 @@ export interface Transition {
 
 export const DAY_IN_MS = 86_400_000;
 
-/** The requester's live status card follows every state; approval cards change only when a stage changes. */
-export const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus'] };
+/**
+ * The requester's live status card follows every state, and so does the managers' delivery-failure alert
+ * (posted only for failed deliveries, so it costs nothing otherwise); approval cards change only when a stage changes.
+ */
+export const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert'] };
 export const REFRESH_APPROVALS: Effect = { kind: 'refreshCards', cards: ['approvalRequest', 'approvalReminder'] };
 export const REFRESH_STATUS_AND_APPROVALS: Effect = {
   kind: 'refreshCards',
@@ -47,6 +50,8 @@ function futureStart(request: Pick<AccessRequest, 'startDate'>, now: Date): stri
 
 /** An approved request: delivered now, or `scheduled` until its start date, when the scheduler starts delivery. */
 function approvedOrScheduled(request: AccessRequest, now: Date): { state: RequestState; effects: Effect[] } {
+  // An approved extension delivers nothing: it moves the end of the access it extends.
+  if (request.extensionOf) return { state: 'approved', effects: [{ kind: 'settleExtension' }] };
   const startsAt = futureStart(request, now);
   if (!startsAt) return { state: 'approved', effects: [{ kind: 'deliver' }] };
   return {
@@ -197,7 +202,11 @@ export function decide(
     const next = advance(request, { state: 'denied', stages, completedAt: at }, now);
     return {
       next,
-      effects: [REFRESH_STATUS_AND_APPROVALS, { kind: 'notify', recipientId: request.requester.id, card: 'requestDenied' }],
+      effects: [
+        REFRESH_STATUS_AND_APPROVALS,
+        { kind: 'notify', recipientId: request.requester.id, card: 'requestDenied' },
+        ...settleIfExtension(request),
+      ],
     };
   }
   if (stages.length < stageCount) {
@@ -225,8 +234,13 @@ export function retryDelayInMs(attempts: number): number {
  * `delivering` with another deliver effect) until MAX_DELIVERY_ATTEMPTS; then the request ends
  * delivered, partiallyDelivered or deliveryFailed.
  */
+/** An extension request that has just ended (denied, expired, canceled) must release the access it would extend. */
+export function settleIfExtension(request: AccessRequest): Effect[] {
+  return request.extensionOf ? [{ kind: 'settleExtension' }] : [];
+}
+
 /** When the access ends, it is removed (accessExpiry); #7 goes out `expiryReminderDays` before, when still ahead. */
-function expirySchedule(requestId: string, endsAt: string | undefined, reminderDays: readonly number[], now: Date): Effect[] {
+export function expirySchedule(requestId: string, endsAt: string | undefined, reminderDays: readonly number[], now: Date): Effect[] {
   if (!endsAt) return [];
   const ends = Date.parse(endsAt);
   const items: DueItem[] = [{ kind: 'accessExpiry', requestId, dueAt: endsAt, ref: 0 }];

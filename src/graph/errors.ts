@@ -28,6 +28,8 @@ export class GraphCallError extends Error {
     readonly statusCode: number | undefined,
     readonly code: string,
     readonly graphMessage: string,
+    /** What the answer's `Retry-After` asked for, when it had one. */
+    readonly retryAfterInMs?: number,
   ) {
     super(describe(statusCode, code, graphMessage));
     this.name = 'GraphCallError';
@@ -59,9 +61,18 @@ export function toGraphCallError(err: unknown): GraphCallError | undefined {
   if (err instanceof GraphError) {
     // statusCode -1: the SDK got no usable answer (e.g. a body that is not JSON).
     const status = err.statusCode > 0 ? err.statusCode : undefined;
-    return new GraphCallError(status, err.code ?? 'UnknownError', err.message);
+    return new GraphCallError(status, err.code ?? 'UnknownError', err.message, parseRetryAfter(err.headers?.get('retry-after')));
   }
   return undefined;
+}
+
+/** `Retry-After` in milliseconds: Graph sends seconds; an HTTP date is also allowed by the standard. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined || !value.trim()) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** Runs one SDK call and rethrows its failure as a GraphCallError (other errors unchanged). */

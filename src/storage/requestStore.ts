@@ -7,6 +7,8 @@
  *   resource|<key>                  data: ResourceDelivery JSON
  *   card|<recipientId>|<cardKind>|<postedBy>   one PostedCard, as columns
  *   outbox|<effect id>              effect: Effect JSON; ids sort in creation order
+ *   audit|<version>|<n>             the audit trail, append-only: one 'transition' row per write of the
+ *                                   request row and one per CommitOptions.audit note (not read by `get`)
  *
  * A read is one partition query; a write is one entity-group transaction guarded by the request row's ETag.
  * Two indexes live in other partitions, so they are written before the transaction (a stale index
@@ -14,7 +16,8 @@
  * and `requesterIndex` (requests by requester, newest first).
  */
 import { odata, type TableClient, type TableEntity, type TableTransactionResponse, type TransactionAction } from '@azure/data-tables';
-import type { CommitOptions, LoadedRequest, PendingEffect, PostedCard, RequestStore } from '../app/ports';
+import type { AuditEntry, AuditNote, CommitOptions, LoadedRequest, PendingEffect, PostedCard, RequestStore } from '../app/ports';
+import { summarizeTransition } from '../domain/audit';
 import type { CardKind, Effect } from '../domain/effects';
 import { ConcurrencyError, ConflictError } from '../domain/errors';
 import type { AccessRequest, ResourceDelivery, StageState } from '../domain/request';
@@ -42,6 +45,12 @@ const CARD_PREFIX = 'card|';
 const OUTBOX_PREFIX = 'outbox|';
 /** '}' follows '|' in code point order: RowKey ge 'outbox|' and lt 'outbox}' is every outbox row. */
 const OUTBOX_END = 'outbox}';
+const AUDIT_PREFIX = 'audit|';
+const AUDIT_END = 'audit}';
+/** 'audit|' < 'b' < 'card|' < 'outbox|' < 'request' < 'resource|' < 'stage|': `get` reads from here on. */
+const FIRST_NON_AUDIT_ROW = 'b';
+/** Audit text is for people; a Graph error is shown by its start. */
+const MAX_AUDIT_TEXT = 4_000;
 const OUTBOX_INDEX_PARTITION = 'outbox';
 /** An outbox index row whose commit never landed is dropped after this long (wall time, see releaseIfIdle). */
 const ABANDONED_INDEX_AFTER_IN_MS = 10 * 60_000;
@@ -80,6 +89,7 @@ export class TableRequestStore implements RequestStore {
     for (const [rowKey, json] of rows) actions.push(['create', { partitionKey: partition, rowKey, ...splitJsonColumns('data', json) }]);
     for (const card of cards) actions.push(['create', cardRow(partition, card)]);
     for (const pending of effects) actions.push(['create', outboxRow(partition, pending)]);
+    actions.push(...auditActions(partition, undefined, request, options, actions.length));
     checkTransactionSize(request.id, actions);
 
     await Promise.all([
@@ -116,8 +126,11 @@ export class TableRequestStore implements RequestStore {
     const effects: PendingEffect[] = [];
     const snapshot: RowSnapshot = new Map();
 
-    // Rows come in RowKey order: stages, resources and effects are already sorted.
-    const rows = this.requests.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } });
+    // Rows come in RowKey order: stages, resources and effects are already sorted. The audit rows sort first
+    // and are skipped: they grow with every write and nothing but listAudit needs them.
+    const rows = this.requests.listEntities<Row>({
+      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey ge ${FIRST_NON_AUDIT_ROW}` },
+    });
     for await (const row of rows) {
       const rowKey = row.rowKey ?? '';
       if (rowKey === REQUEST_ROW) {
@@ -170,6 +183,7 @@ export class TableRequestStore implements RequestStore {
       for (const pending of effects) actions.push(['create', outboxRow(partition, pending)]);
       for (const id of completed) actions.push(['delete', { partitionKey: partition, rowKey: outboxRowKey(id) }]);
       for (const card of cards) actions.push(['upsert', cardRow(partition, card), 'Replace']);
+      actions.push(...auditActions(partition, current, next, options, actions.length));
       checkTransactionSize(next.id, actions);
       return actions;
     };
@@ -277,6 +291,16 @@ export class TableRequestStore implements RequestStore {
       if (found.length >= limit) break;
     }
     return found;
+  }
+
+  async listAudit(requestId: string): Promise<AuditEntry[]> {
+    const partition = encodeKey(requestId);
+    const entries: AuditEntry[] = [];
+    const rows = this.requests.listEntities<Row>({
+      queryOptions: { filter: odata`PartitionKey eq ${partition} and RowKey ge ${AUDIT_PREFIX} and RowKey lt ${AUDIT_END}` },
+    });
+    for await (const row of rows) entries.push(readAuditRow(row));
+    return entries;
   }
 
   private loaded(
@@ -432,6 +456,63 @@ function requesterIndexRowKey(request: AccessRequest): string {
   const submittedAt = Date.parse(request.submittedAt);
   const time = Number.isFinite(submittedAt) ? Math.min(Math.max(submittedAt, 0), MAX_TIME_IN_MS) : MAX_TIME_IN_MS;
   return `${String(MAX_TIME_IN_MS - time).padStart(15, '0')}|${encodeKey(request.id)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit rows
+
+/**
+ * The 'transition' row and one row per note, created (never updated) in the write's own transaction, so a
+ * write that fails leaves no trace and one that lands always has its row. Notes that would push the
+ * transaction past 100 operations are folded into one row rather than lost.
+ */
+function auditActions(
+  partition: string,
+  previous: AccessRequest | undefined,
+  next: AccessRequest,
+  options: CommitOptions,
+  operationsSoFar: number,
+): TransactionAction[] {
+  const { states, detail } = summarizeTransition(previous, next);
+  const notes: AuditNote[] = [{ action: 'transition', outcome: states, ...(detail ? { detail } : {}) }, ...(options.audit ?? [])];
+  const room = Math.max(1, MAX_TRANSACTION_OPERATIONS - operationsSoFar);
+  const rows = notes.length <= room ? notes : [...notes.slice(0, room - 1), foldNotes(notes.slice(room - 1))];
+  return rows.map((note, n): TransactionAction => [
+    'create',
+    {
+      partitionKey: partition,
+      rowKey: `${AUDIT_PREFIX}${String(next.version).padStart(10, '0')}|${String(n).padStart(4, '0')}`,
+      version: next.version,
+      at: next.updatedAt,
+      action: note.action,
+      ...(options.actorId ? { actorId: options.actorId } : {}),
+      ...(note.detail ? { detail: note.detail.slice(0, MAX_AUDIT_TEXT) } : {}),
+      ...(note.outcome ? { outcome: note.outcome.slice(0, MAX_AUDIT_TEXT) } : {}),
+    },
+  ]);
+}
+
+function foldNotes(notes: AuditNote[]): AuditNote {
+  const actions = [...new Set(notes.map((n) => n.action))];
+  return {
+    action: actions.length === 1 ? actions[0] : 'several',
+    detail: notes.map((n) => [n.detail, n.outcome].filter(Boolean).join(': ')).join(' | ').slice(0, MAX_AUDIT_TEXT),
+    outcome: `${notes.length} entries folded into one`,
+  };
+}
+
+function readAuditRow(row: Row): AuditEntry {
+  const detail = optionalStringColumn(row, 'detail');
+  const outcome = optionalStringColumn(row, 'outcome');
+  const actorId = optionalStringColumn(row, 'actorId');
+  return {
+    version: typeof row.version === 'number' ? row.version : 0,
+    at: stringColumn(row, 'at'),
+    action: stringColumn(row, 'action'),
+    ...(actorId ? { actorId } : {}),
+    ...(detail ? { detail } : {}),
+    ...(outcome ? { outcome } : {}),
+  };
 }
 
 function checkTransactionSize(requestId: string, actions: TransactionAction[]): void {

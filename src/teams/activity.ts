@@ -17,6 +17,10 @@ export function channelIdOf(activity: Activity): string | undefined {
   return channelData?.channel?.id;
 }
 
+export function isChannel(activity: Activity): boolean {
+  return activity.conversation?.conversationType === 'channel';
+}
+
 export function isPersonal(activity: Activity): boolean {
   const type = activity.conversation?.conversationType;
   return type === undefined || type === 'personal';

@@ -8,9 +8,19 @@ import type { AppContext } from '../app/context';
 import type { EffectRunner } from '../app/effectRunner';
 import { describe } from '../app/effectRunner';
 import { ForbiddenError, ValidationError } from '../domain/errors';
-import { isPersonal, tenantOf } from './activity';
-import { cancelRequestAction, decisionAction, refreshCardAction, submitRequestAction, type CardActionDeps } from './cardActions';
-import { showCancelList, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
+import { isChannel, isPersonal, tenantOf } from './activity';
+import {
+  cancelRequestAction,
+  decisionAction,
+  extendAccessAction,
+  historyAction,
+  refreshCardAction,
+  releaseAccessAction,
+  reprocessAction,
+  submitRequestAction,
+  type CardActionDeps,
+} from './cardActions';
+import { showCancelList, showChannelHelp, showFailedRequests, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
 import { sendError, sendFailure } from './invokeResponses';
@@ -36,7 +46,11 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.approve]: decisionAction('approved'),
   [VERBS.deny]: decisionAction('denied'),
   [VERBS.cancelRequest]: cancelRequestAction,
+  [VERBS.extendAccess]: extendAccessAction,
+  [VERBS.releaseAccess]: releaseAccessAction,
   [VERBS.refreshCard]: refreshCardAction,
+  [VERBS.reprocess]: reprocessAction,
+  [VERBS.history]: historyAction,
 };
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
@@ -88,6 +102,16 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
       }
     },
     true,
+  );
+
+  // In a team channel (the bot only hears messages that mention it; the mention is removed from the text):
+  // `failed` lists the failed deliveries of the catalogs alerting this channel, anything else gets a hint.
+  bot.addRoute(
+    async (context) => context.activity.type === ActivityTypes.Message && isChannel(context.activity),
+    async (context) => {
+      if (/^\s*failed\s*$/i.test(context.activity.text ?? '')) await showFailedRequests(ctx, context);
+      else await showChannelHelp(context);
+    },
   );
 
   // Personal-chat commands

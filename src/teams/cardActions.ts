@@ -3,6 +3,10 @@ import type { TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
 import { cancelRequest } from '../app/cancelRequest';
 import { decideRequest } from '../app/decide';
+import { extendAccess } from '../app/extendAccess';
+import { releaseAccess } from '../app/releaseAccess';
+import { reprocessRequests } from '../app/reprocess';
+import { requestHistory } from '../app/requestHistory';
 import type { EffectRunner } from '../app/effectRunner';
 import { submitRequest } from '../app/submitRequest';
 import type { CardKind } from '../domain/effects';
@@ -12,9 +16,13 @@ import { aadObjectIdOf, timeZoneOf } from './activity';
 import { afterResponse } from './afterResponse';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
-import { parseDecisionPayload, parseRequestRef, parseSubmitPayload } from './payloads';
+import { parseDecisionPayload, parseReprocessPayload, parseRequestRef, parseSubmitPayload } from './payloads';
 import { requestCardFor } from './requestCards';
-import type { AdaptiveCard } from './views';
+import { renderMyRequests } from './views';
+import { renderReprocessOutcome, renderRequestHistory, type AdaptiveCard } from './views';
+
+/** How many of the requester's requests the `status` card shows (as the `status` command). */
+const STATUS_REQUESTS = 20;
 
 export interface CardActionDeps {
   app: AppContext;
@@ -76,6 +84,26 @@ export async function cancelRequestAction(deps: CardActionDeps, context: TurnCon
 }
 
 /**
+ * A manager reprocesses one request (alert card) or the selected ones (`failed` card); the answer lists each
+ * one's outcome, and the deliveries run after it.
+ */
+export async function reprocessAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const requestIds = parseReprocessPayload(data);
+  const outcomes = await reprocessRequests(deps.app, { requestIds, actorId: actorIdOf(context) });
+  await sendCard(context, renderReprocessOutcome(outcomes, localeOf(context.activity.locale)));
+  afterResponse(context, () => {
+    for (const outcome of outcomes) if (outcome.status === 'queued') deps.effects.kick(outcome.requestId);
+  });
+}
+
+/** A manager opens a request's audit trail (read-only). */
+export async function historyAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const { requestId } = parseRequestRef(data);
+  const { request, entries, names } = await requestHistory(deps.app, { requestId, actorId: actorIdOf(context) });
+  await sendCard(context, renderRequestHistory(request, entries, names, localeOf(context.activity.locale)));
+}
+
+/**
  * Universal Actions refresh: Teams asks for the card as this person should see it now (buttons only for an
  * approver of the open stage). Reading is all it does: anyone may refresh, nobody can change anything.
  */
@@ -86,4 +114,32 @@ export async function refreshCardAction(deps: CardActionDeps, context: TurnConte
   const posted = loaded.cards.find((c) => c.activityId === context.activity.replyToId);
   const kind = posted?.card === 'approvalReminder' ? 'approvalReminder' : 'approvalRequest';
   await sendCard(context, cardFor(deps, context, kind, loaded.request));
+}
+
+/**
+ * The requester extends their access from the #7 card: the answer is that card again, with the new end date
+ * (or saying the extension waits for approval); the approvers are asked after the answer.
+ */
+export async function extendAccessAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const { requestId } = parseRequestRef(data);
+  const { extended, extension } = await extendAccess(deps.app, { requestId, actorId: actorIdOf(context) });
+  await sendCard(context, cardFor(deps, context, 'accessEndingSoon', extended.request));
+  afterResponse(context, () => {
+    deps.effects.kick(extended.request.id);
+    if (extension) deps.effects.kick(extension.request.id);
+  });
+}
+
+/** The requester gives access back early from `status`: the answer is the status card again; removal runs after it. */
+export async function releaseAccessAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const { requestId } = parseRequestRef(data);
+  const actorId = actorIdOf(context);
+  const released = await releaseAccess(deps.app, { requestId, actorId });
+  const requests = await deps.app.store.listByRequester(actorId, STATUS_REQUESTS);
+  await sendCard(context, renderMyRequests({ requests }, localeOf(context.activity.locale), { now: deps.app.clock.now() }));
+  afterResponse(context, () => {
+    deps.effects.kick(released.request.id);
+    const extensionId = released.request.pendingExtension?.requestId;
+    if (extensionId) deps.effects.kick(extensionId);
+  });
 }

@@ -5,10 +5,19 @@
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
 import { requestableOptions } from '../app/eligibility';
-import { aadObjectIdOf } from './activity';
+import { failedRequestsForChannel } from '../app/failedRequests';
+import { aadObjectIdOf, channelIdOf } from './activity';
 import { localeOf, t } from './i18n';
 import { isCancelable } from '../domain/lifecycle';
-import { cardAttachment, renderCancelList, renderHelp, renderMyRequests, renderRequestForm, type AdaptiveCard } from './views';
+import {
+  cardAttachment,
+  renderCancelList,
+  renderFailedRequests,
+  renderHelp,
+  renderMyRequests,
+  renderRequestForm,
+  type AdaptiveCard,
+} from './views';
 
 /** How many of a person's requests `status` and `cancel` look at, newest first. */
 const RECENT_REQUESTS = 20;
@@ -44,6 +53,18 @@ export async function showHelp(context: TurnContext): Promise<void> {
 /** Outside personal chat the request commands do not apply: point people to the 1:1 chat. */
 export async function showPersonalOnly(context: TurnContext): Promise<void> {
   await context.sendActivity(t(localeOf(context.activity.locale), 'message.personalChatOnly'));
+}
+
+/** `failed` mentioned in a channel: the managers' card, as a reply in the thread it was asked in. */
+export async function showFailedRequests(ctx: AppContext, context: TurnContext): Promise<void> {
+  const channelId = channelIdOf(context.activity) ?? '';
+  const { catalogIds, requests } = await failedRequestsForChannel(ctx, channelId);
+  const catalogNames = ctx.catalog.file.catalogs.filter((c) => catalogIds.includes(c.id)).map((c) => c.displayName);
+  await sendCard(context, renderFailedRequests({ catalogNames, requests, now: ctx.clock.now() }, localeOf(context.activity.locale)));
+}
+
+export async function showChannelHelp(context: TurnContext): Promise<void> {
+  await context.sendActivity(t(localeOf(context.activity.locale), 'channel.help'));
 }
 
 async function sendCard(context: TurnContext, card: AdaptiveCard): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
+import { MAX_REPROCESS_BATCH } from '../domain/reprocess';
 
 /** Loose bounds: the use-cases give the precise, friendly limits (e.g. 1000 characters of justification). */
 const text = (max: number) => z.string().max(max).optional();
@@ -23,6 +24,16 @@ const requestRefSchema = z.object({
 
 const decisionSchema = requestRefSchema.extend({ approverJustification: text(5000) });
 
+/**
+ * Reprocess: one request from the alert card (`requestId`), or the `requestIds` multi-select of the `failed`
+ * card (Teams sends the selected values comma-separated).
+ */
+const reprocessSchema = z.object({
+  requestId: z.string().uuid().optional(),
+  requestIds: z.string().max(MAX_REPROCESS_BATCH * 40).optional(),
+  version: z.number().int().min(1).max(1_000_000).optional(),
+});
+
 export type SubmitPayload = z.infer<typeof submitSchema>;
 export type DecisionPayload = z.infer<typeof decisionSchema>;
 
@@ -34,4 +45,18 @@ function parse<T>(schema: z.ZodType<T>, data: unknown): T {
 
 export const parseSubmitPayload = (data: unknown): SubmitPayload => parse(submitSchema, data);
 export const parseDecisionPayload = (data: unknown): DecisionPayload => parse(decisionSchema, data);
+/** The request ids of a Reprocess click, at most MAX_REPROCESS_BATCH, each a GUID. */
+export function parseReprocessPayload(data: unknown): string[] {
+  const payload = parse(reprocessSchema, data);
+  const selected = (payload.requestIds ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
+  const ids = [...new Set(payload.requestId ? [payload.requestId, ...selected] : selected)];
+  if (ids.length === 0) throw new ValidationError('error.nothingSelected');
+  if (ids.length > MAX_REPROCESS_BATCH) throw new ValidationError('error.tooManySelected', { max: MAX_REPROCESS_BATCH });
+  if (!ids.every((id) => z.string().uuid().safeParse(id).success)) throw new ValidationError('error.badAction');
+  return ids;
+}
+
 export const parseRequestRef = (data: unknown): z.infer<typeof requestRefSchema> => parse(requestRefSchema, data);

@@ -1,6 +1,7 @@
 import { policyOf } from '../app/requestPolicy';
 import type { CatalogIndex } from '../catalog/loader';
 import type { CardKind } from '../domain/effects';
+import { extensionCheck } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
 import { renderRequestCard, type AdaptiveCard } from './views';
 import type { Locale } from './i18n';
@@ -13,11 +14,13 @@ export function requestCardFor(
   viewer: { id: string; locale: Locale },
   now: Date,
 ): AdaptiveCard {
-  const { stages } = policyOf(catalog, request).approval;
+  const policy = policyOf(catalog, request);
+  const { stages } = policy.approval;
   const stage = stages[Math.max(0, request.stages.length - 1)];
   return renderRequestCard(kind, request, viewer, {
     now,
     stageCount: stages.length,
     approverJustificationRequired: stage?.approverJustificationRequired ?? false,
+    extendable: kind === 'accessEndingSoon' && !extensionCheck(request, policy, viewer.id, now).refusal,
   });
 }

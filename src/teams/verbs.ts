@@ -4,6 +4,13 @@ export const VERBS = {
   approve: 'request.approve',
   deny: 'request.deny',
   cancelRequest: 'request.cancel',
+  /** The requester extends their access (#7 card) or gives it back early (`status` card). */
+  extendAccess: 'access.extend',
+  releaseAccess: 'access.release',
+  /** A manager re-runs the delivery of failed requests (one from the alert card, several from `failed`). */
+  reprocess: 'request.reprocess',
+  /** A manager opens a request's audit trail. */
+  history: 'request.history',
   /** Universal Actions `refresh`: Teams asks for the viewer's own version of an approval card. */
   refreshCard: 'card.refresh',
 } as const;

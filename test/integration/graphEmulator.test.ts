@@ -2,7 +2,14 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphSeedError, parseGraphSeed, startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
+import {
+  EmulatorControlError,
+  GraphEmulatorControl,
+  GraphSeedError,
+  parseGraphSeed,
+  startGraphEmulator,
+  type GraphEmulator,
+} from '../../src/local/graphEmulator';
 
 const ADELE = '11111111-0000-4000-8000-000000000001';
 const PATTI = '11111111-0000-4000-8000-000000000003';
@@ -379,6 +386,151 @@ describe('Graph emulator (HTTP)', () => {
       } finally {
         await secured.close();
       }
+    });
+  });
+
+  describe('fault switches and logs over HTTP (/_emulator)', () => {
+    async function control(method: string, path: string, body?: unknown): Promise<Answer> {
+      const res = await fetch(`${emulator.controlUrl}${path}`, {
+        method,
+        ...(body !== undefined ? { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : undefined };
+    }
+
+    afterEach(async () => {
+      await control('DELETE', '/faults');
+    });
+
+    it('sets a fault switch that stays on until cleared, and lists it', async () => {
+      const set = await control('POST', '/faults', { status: 503, path: `/users/${ADELE}`, method: 'get' });
+      assert.equal(set.status, 200);
+      assert.deepEqual(set.body, { status: 503, path: `/users/${ADELE}`, method: 'GET', times: null });
+      for (let i = 0; i < 3; i++) {
+        const answer = await call('GET', `/users/${ADELE}`);
+        assert.equal(answer.status, 503);
+        assert.equal(errorOf(answer).code, 'ServiceUnavailable');
+      }
+      // The path is matched as a part of the request path: the manager read fails too; other users do not.
+      assert.equal((await call('GET', `/users/${ADELE}/manager`)).status, 503);
+      assert.equal((await call('GET', `/users/${PATTI}`)).status, 200);
+      assert.equal(((await control('GET', '/faults')).body as { value: unknown[] }).value.length, 1);
+
+      assert.equal((await control('DELETE', '/faults')).status, 204);
+      assert.equal((await call('GET', `/users/${ADELE}`)).status, 200);
+      assert.deepEqual((await control('GET', '/faults')).body, { value: [] });
+    });
+
+    it('answers 429 with Retry-After, and 403/404 with Graph codes, for the given number of times', async () => {
+      await control('POST', '/faults', { status: 429, retryAfterInSeconds: 4, path: '/users/', times: 2 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await call('GET', `/users/${LEE}`)).status);
+      assert.deepEqual(statuses, [429, 429, 200]);
+
+      await control('POST', '/faults', { status: 403, path: `/groups/${CRM_USERS}/members/$ref`, method: 'POST', times: 1 });
+      const forbidden = await call('POST', `/groups/${CRM_USERS}/members/$ref`, ref(GRADY));
+      assert.equal(forbidden.status, 403);
+      assert.deepEqual(errorOf(forbidden).code, 'Authorization_RequestDenied');
+      await control('POST', '/faults', { status: 404, path: `/users/${LEE}`, times: 1 });
+      assert.equal(errorOf(await call('GET', `/users/${LEE}`)).code, 'Request_ResourceNotFound');
+      const throttled = await control('POST', '/faults', { status: 429, retryAfterInSeconds: 4, times: 1 });
+      assert.equal(throttled.status, 200);
+      assert.equal((await call('GET', `/users/${LEE}`)).headers.get('retry-after'), '4');
+    });
+
+    it('applies a fault at its rate, the same way for the same seed', async () => {
+      async function pattern(): Promise<string> {
+        await control('POST', '/faults', { status: 500, rate: 0.3, seed: 5, path: '/users/' });
+        let out = '';
+        for (let i = 0; i < 40; i++) out += (await call('GET', `/users/${ISAIAH}`)).status === 500 ? 'x' : '.';
+        await control('DELETE', '/faults');
+        return out;
+      }
+      const first = await pattern();
+      const failures = [...first].filter((c) => c === 'x').length;
+      assert.ok(failures >= 4 && failures <= 24, `${failures} of 40 failed: ${first}`);
+      assert.equal(await pattern(), first);
+    });
+
+    it('delays answers (delayInMs alone) without failing them', async () => {
+      await control('POST', '/faults', { delayInMs: 150, path: `/users/${MEGAN}`, times: 1 });
+      const started = Date.now();
+      const answer = await call('GET', `/users/${MEGAN}`);
+      assert.equal(answer.status, 200);
+      assert.ok(Date.now() - started >= 140);
+      const quick = Date.now();
+      await call('GET', `/users/${MEGAN}`);
+      assert.ok(Date.now() - quick < 140);
+    });
+
+    it('reaches requests inside a $batch (inner 429 with its own Retry-After), or the batch itself', async () => {
+      await control('POST', '/faults', { status: 429, retryAfterInSeconds: 2, path: `/users/${PATTI}`, times: 1 });
+      const batch = await call('POST', '/$batch', {
+        requests: [
+          { id: '1', method: 'GET', url: `/users/${PATTI}` },
+          { id: '2', method: 'GET', url: `/users/${ADELE}` },
+        ],
+      });
+      assert.equal(batch.status, 200);
+      const responses = (batch.body as { responses: Array<{ status: number; headers: Record<string, string> }> }).responses;
+      assert.deepEqual(responses.map((r) => r.status), [429, 200]);
+      assert.equal(responses[0].headers['Retry-After'], '2');
+
+      await control('POST', '/faults', { status: 503, path: '/$batch', times: 1 });
+      const whole = await call('POST', '/$batch', { requests: [{ id: '1', method: 'GET', url: `/users/${PATTI}` }] });
+      assert.equal(whole.status, 503);
+    });
+
+    it('refuses a malformed fault with a readable 400', async () => {
+      const teapot = await control('POST', '/faults', { status: 418 });
+      assert.equal(teapot.status, 400);
+      assert.match(errorOf(teapot).message, /status must be one of 403, 404, 429, 500, 502, 503, 504/);
+      assert.equal((await control('POST', '/faults', {})).status, 400);
+      assert.equal((await control('POST', '/faults', { status: 429, rate: 2 })).status, 400);
+      assert.equal((await control('POST', '/faults', { status: 429, colour: 'red' })).status, 400);
+      assert.equal((await control('GET', '/nothing')).status, 404);
+    });
+
+    it('reports writes, round trips and group members', async () => {
+      const writesBefore = ((await control('GET', '/writes')).body as { value: unknown[] }).value.length;
+      const requestsBefore = ((await control('GET', '/requests')).body as { value: unknown[] }).value.length;
+      await call('POST', `/groups/${CRM_APPROVERS}/members/$ref`, ref(GRADY));
+      await call('POST', '/$batch', {
+        requests: [
+          { id: '1', method: 'POST', url: `/groups/${MARKETING_TEAM}/members/$ref`, body: ref(GRADY), headers: { 'Content-Type': 'application/json' } },
+          { id: '2', method: 'DELETE', url: `/groups/${MARKETING_TEAM}/members/${MISSING}/$ref` },
+        ],
+      });
+      const writes = ((await control('GET', '/writes')).body as { value: Array<Record<string, unknown>> }).value.slice(writesBefore);
+      assert.deepEqual(
+        writes.map((w) => [w.method, w.path, w.status, w.viaBatch, typeof w.at]),
+        [
+          ['POST', `/v1.0/groups/${CRM_APPROVERS}/members/$ref`, 204, false, 'string'],
+          ['POST', `/v1.0/groups/${MARKETING_TEAM}/members/$ref`, 204, true, 'string'],
+          ['DELETE', `/v1.0/groups/${MARKETING_TEAM}/members/${MISSING}/$ref`, 404, true, 'string'],
+        ],
+      );
+      const requests = ((await control('GET', '/requests')).body as { value: Array<{ path: string }> }).value.slice(requestsBefore);
+      assert.deepEqual(requests.map((r) => r.path), [`/v1.0/groups/${CRM_APPROVERS}/members/$ref`, '/v1.0/$batch']);
+      const members = (await control('GET', `/state/groups/${MARKETING_TEAM}/members`)).body as { value: string[] };
+      assert.ok(members.value.includes(GRADY));
+      assert.equal((await control('GET', `/state/groups/${MISSING}/members`)).status, 404);
+    });
+
+    it('is driven the same way by GraphEmulatorControl from another process', async () => {
+      const remote = GraphEmulatorControl.fromGraphBaseUrl(emulator.url);
+      await remote.setFault({ status: 504, path: `/users/${ADELE}`, times: 1 });
+      assert.equal((await call('GET', `/users/${ADELE}`)).status, 504);
+      await remote.setFault({ status: 502, path: `/users/${ADELE}` });
+      await remote.clearFaults();
+      assert.equal((await call('GET', `/users/${ADELE}`)).status, 200);
+      const before = (await remote.successfulWrites(`/groups/${SALES_TEAM}/members/$ref`)).length;
+      await call('POST', `/groups/${SALES_TEAM}/members/$ref`, ref(LEE));
+      await call('POST', `/groups/${SALES_TEAM}/members/$ref`, ref(LEE)); // a duplicate (400) is not a successful write
+      assert.equal((await remote.successfulWrites(`/groups/${SALES_TEAM}/members/$ref`)).length, before + 1);
+      assert.ok((await remote.groupMembers(SALES_TEAM)).includes(LEE));
+      await assert.rejects(remote.setFault({ status: 429, rate: 5 }), (err: unknown) => err instanceof EmulatorControlError && err.status === 400);
     });
   });
 });

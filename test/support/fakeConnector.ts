@@ -6,10 +6,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SentActivity {
-  kind: 'send' | 'update';
+  /** 'create': a new conversation (`POST /v3/conversations`), e.g. a new thread in a channel, with its first activity. */
+  kind: 'send' | 'update' | 'create';
   conversationId: string;
   activityId: string;
   activity: Record<string, unknown> & { type?: string; text?: string; attachments?: Array<{ contentType: string; content: unknown }> };
+  /** For 'create': the ConversationParameters as sent (isGroup, channelData, ...). */
+  parameters?: Record<string, unknown>;
 }
 
 export interface FakeConnector {
@@ -17,7 +20,9 @@ export interface FakeConnector {
   activities(): SentActivity[];
   /** Activities sent or updated in one conversation, oldest first. */
   inConversation(conversationId: string): SentActivity[];
-  /** Answer every send to this conversation with this status (e.g. 403: the user blocked the bot). */
+  /** Conversations the bot created (`POST /v3/conversations`), oldest first. */
+  created(): SentActivity[];
+  /** Answer every send to this conversation with this status (e.g. 403: the user blocked the bot); for a channel id, creating a thread in it too. */
   failConversation(conversationId: string, status: number): void;
   close(): Promise<void>;
 }
@@ -30,6 +35,13 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 const ACTIVITY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+const CONVERSATIONS_PATH = '/v3/conversations';
+
+/** The channel a new conversation is created in, from ConversationParameters.channelData. */
+function channelOf(parameters: Record<string, unknown>): string | undefined {
+  const channelData = parameters.channelData as { channel?: { id?: unknown } } | undefined;
+  return typeof channelData?.channel?.id === 'string' ? channelData.channel.id : undefined;
+}
 
 export async function startFakeConnector(): Promise<FakeConnector> {
   const log: SentActivity[] = [];
@@ -45,6 +57,17 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(json));
       };
+      if (!match && req.method === 'POST' && url.pathname === CONVERSATIONS_PATH) {
+        // Teams names a new channel thread after its first message: `<channel id>;messageid=<activity id>`.
+        const channelId = channelOf(body);
+        const failure = channelId ? failing.get(channelId) : undefined;
+        if (failure) return reply(failure, { error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } });
+        const activityId = `activity-${nextId++}`;
+        const conversationId = channelId ? `${channelId};messageid=${activityId}` : `a:created-${activityId}`;
+        const activity = (body.activity ?? {}) as SentActivity['activity'];
+        log.push({ kind: 'create', conversationId, activityId, activity, parameters: body });
+        return reply(200, { id: conversationId, activityId });
+      }
       if (!match) return reply(404, { error: { code: 'NotFound', message: `no route for ${req.method} ${url.pathname}` } });
       const conversationId = decodeURIComponent(match[1]);
       const failure = failing.get(conversationId);
@@ -72,6 +95,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     url: `http://127.0.0.1:${port}/`,
     activities: () => [...log],
     inConversation: (conversationId) => log.filter((a) => a.conversationId === conversationId),
+    created: () => log.filter((a) => a.kind === 'create'),
     failConversation: (conversationId, status) => failing.set(conversationId, status),
     close: () => new Promise<void>((done) => server.close(() => done())),
   };

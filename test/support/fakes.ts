@@ -7,13 +7,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '../../src/app/context';
 import type {
+  AuditEntry,
+  AuditNote,
   Clock,
   CommitOptions,
   Directory,
+  FailedRequestsIndex,
   DirectoryGroup,
   DirectoryServicePrincipal,
   DirectoryUser,
   GrantOutcome,
+  RevokeOutcome,
   Lease,
   LoadedRequest,
   Logger,
@@ -30,6 +34,7 @@ import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
 import type { Resource } from '../../src/catalog/types';
 import type { CardKind, Effect } from '../../src/domain/effects';
 import { ConcurrencyError, ConflictError } from '../../src/domain/errors';
+import { summarizeTransition } from '../../src/domain/audit';
 import type { AccessRequest } from '../../src/domain/request';
 import { dueItemKey, type DueItem } from '../../src/domain/schedule';
 import { normalizeDueItem } from '../../src/storage/scheduleIndex';
@@ -190,6 +195,15 @@ interface Partition {
   effects: PendingEffect[];
   /** Insertion order, to sort listByRequester's ties. */
   createdSeq: number;
+  /** The audit trail, append-only, oldest first. */
+  audit: AuditEntry[];
+}
+
+/** The 'transition' row and the notes of one write, like the Table store's audit rows. */
+function auditEntries(previous: AccessRequest | undefined, next: AccessRequest, options: CommitOptions): AuditEntry[] {
+  const { states, detail } = summarizeTransition(previous, next);
+  const notes: AuditNote[] = [{ action: 'transition', outcome: states, ...(detail ? { detail } : {}) }, ...(options.audit ?? [])];
+  return notes.map((note) => ({ ...note, version: next.version, at: next.updatedAt, ...(options.actorId ? { actorId: options.actorId } : {}) }));
 }
 
 /**
@@ -248,6 +262,7 @@ export class InMemoryRequestStore implements RequestStore {
       cards: upsertCards([], snapshot.options.cards ?? []),
       effects: newEffects(request.version, snapshot.options.effects),
       createdSeq: ++this.seq,
+      audit: auditEntries(undefined, snapshot.request, snapshot.options),
     };
     this.partitions.set(request.id, partition);
     if (partition.effects.length) this.index(request.id);
@@ -274,6 +289,7 @@ export class InMemoryRequestStore implements RequestStore {
     if (!p || p.etag !== snapshot.etag) throw new ConcurrencyError(`request ${next.id}`);
     const done = new Set(snapshot.options.completedEffectIds ?? []);
     const added = newEffects(next.version, snapshot.options.effects);
+    p.audit.push(...auditEntries(p.request, snapshot.next, snapshot.options));
     p.request = snapshot.next;
     p.etag = this.nextEtag();
     p.effects = [...p.effects.filter((e) => !done.has(e.id)), ...added];
@@ -314,6 +330,11 @@ export class InMemoryRequestStore implements RequestStore {
       .sort((a, b) => b.request.submittedAt.localeCompare(a.request.submittedAt) || b.createdSeq - a.createdSeq)
       .slice(0, Math.max(0, limit))
       .map((p) => copy(p.request));
+  }
+
+  async listAudit(requestId: string): Promise<AuditEntry[]> {
+    await tick();
+    return copy(this.partitions.get(requestId)?.audit ?? []);
   }
 
   // Test helpers (synchronous, no I/O semantics) ---------------------------------------------
@@ -371,6 +392,28 @@ export class InMemoryScheduleIndex implements ScheduleIndex {
   /** Every stored item, earliest first. */
   items(): DueItem[] {
     return [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => copy(item));
+  }
+}
+
+/** FailedRequestsIndex in memory: request ids per catalog, in id order like the Table index's RowKeys. */
+export class InMemoryFailedRequestsIndex implements FailedRequestsIndex {
+  private readonly byCatalog = new Map<string, Set<string>>();
+
+  async add(catalogId: string, requestId: string): Promise<void> {
+    await tick();
+    const ids = this.byCatalog.get(catalogId) ?? new Set<string>();
+    ids.add(requestId);
+    this.byCatalog.set(catalogId, ids);
+  }
+
+  async remove(catalogId: string, requestId: string): Promise<void> {
+    await tick();
+    this.byCatalog.get(catalogId)?.delete(requestId);
+  }
+
+  async list(catalogId: string, limit: number): Promise<string[]> {
+    await tick();
+    return [...(this.byCatalog.get(catalogId) ?? [])].sort().slice(0, Math.max(0, limit));
   }
 }
 
@@ -623,6 +666,43 @@ export class FakeProvisioner implements Provisioner {
       return assignmentId ? { status: 'delivered', assignmentId } : { status: 'delivered' };
     });
   }
+
+  /** Every revoke() call, in order. */
+  readonly revokeCalls: Array<{ userId: string; deliveries: Array<{ resource: Resource; assignmentId?: string }> }> = [];
+  /** Grants taken away by revoke(), in order. */
+  readonly removals: GrantRecord[] = [];
+  private readonly removalFailures = new Map<string, { transient: boolean; remaining: number; error: string }>();
+
+  failRemovalTransiently(id: string, times = Number.POSITIVE_INFINITY, error = 'HTTP 503 ServiceUnavailable'): void {
+    this.removalFailures.set(id, { transient: true, remaining: times, error });
+  }
+
+  failRemovalPermanently(id: string, error = 'HTTP 403 Authorization_RequestDenied'): void {
+    this.removalFailures.set(id, { transient: false, remaining: Number.POSITIVE_INFINITY, error });
+  }
+
+  healRemoval(id: string): void {
+    this.removalFailures.delete(id);
+  }
+
+  /** Removes grants; one that does not exist counts as removed (Graph's 404 on removal). */
+  async revoke(userId: string, deliveries: Array<{ resource: Resource; assignmentId?: string }>): Promise<RevokeOutcome[]> {
+    this.revokeCalls.push(copy({ userId, deliveries: deliveries.map((d) => ({ resource: d.resource, ...(d.assignmentId ? { assignmentId: d.assignmentId } : {}) })) }));
+    await tick();
+    return deliveries.map(({ resource, assignmentId }): RevokeOutcome => {
+      const id = resourceId(resource);
+      const failure = this.removalFailures.get(id);
+      if (failure && failure.remaining > 0) {
+        failure.remaining--;
+        return { status: 'failed', transient: failure.transient, error: failure.error };
+      }
+      const index = this.grants.findIndex(
+        (g) => g.userId === userId && resourceId(g.resource) === id && (resource.type !== 'appRole' || g.assignmentId === assignmentId),
+      );
+      if (index >= 0) this.removals.push(...this.grants.splice(index, 1));
+      return { status: 'removed' };
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -630,6 +710,13 @@ export class FakeProvisioner implements Provisioner {
 
 export interface PostRecord {
   recipientId: string;
+  card: CardKind;
+  request: AccessRequest;
+  posted: Omit<PostedCard, 'postedBy'>;
+}
+
+export interface ChannelPostRecord {
+  channel: { teamId: string; channelId: string };
   card: CardKind;
   request: AccessRequest;
   posted: Omit<PostedCard, 'postedBy'>;
@@ -643,6 +730,7 @@ export interface UpdateRecord {
 /** Records posts and updates; returns PostedCards with generated activity ids; people can be unreachable. */
 export class RecordingNotifier implements Notifier {
   readonly posts: PostRecord[] = [];
+  readonly channelPosts: ChannelPostRecord[] = [];
   readonly updates: UpdateRecord[] = [];
   private readonly unreachable = new Map<string, string>();
   private postFailures: Error[] = [];
@@ -683,6 +771,27 @@ export class RecordingNotifier implements Notifier {
     return { status: 'sent', card: copy(posted) };
   }
 
+  /** A channel is unreachable when marked so under `channel:<channelId>`. */
+  async postToChannel(channel: { teamId: string; channelId: string }, card: CardKind, request: AccessRequest): Promise<SendOutcome> {
+    await tick();
+    const failure = this.postFailures.shift();
+    if (failure) throw failure;
+    const recipientId = `channel:${channel.channelId}`;
+    const reason = this.unreachable.get(recipientId);
+    if (reason) return { status: 'unreachable', reason };
+    const activityId = `activity-${++this.activitySeq}`;
+    const posted: Omit<PostedCard, 'postedBy'> = {
+      recipientId,
+      card,
+      conversationId: `${channel.channelId};messageid=${activityId}`,
+      activityId,
+      serviceUrl: 'https://smba.trafficmanager.net/test/',
+      postedAt: this.clock.now().toISOString(),
+    };
+    this.channelPosts.push(copy({ channel, card, request, posted }));
+    return { status: 'sent', card: copy(posted) };
+  }
+
   async update(posted: PostedCard, request: AccessRequest): Promise<void> {
     await tick();
     const failure = this.updateFailures.shift();
@@ -702,6 +811,7 @@ export class RecordingNotifier implements Notifier {
 export interface TestContext extends AppContext {
   store: InMemoryRequestStore;
   schedule: InMemoryScheduleIndex;
+  failedRequests: InMemoryFailedRequestsIndex;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -720,6 +830,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     catalog: overrides.catalog ?? sampleCatalog(),
     store: overrides.store ?? new InMemoryRequestStore(),
     schedule: overrides.schedule ?? new InMemoryScheduleIndex(),
+    failedRequests: overrides.failedRequests ?? new InMemoryFailedRequestsIndex(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

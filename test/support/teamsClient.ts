@@ -21,6 +21,16 @@ export interface InvokeAnswer {
   message?: string;
 }
 
+/** Where a channel message is said: the team, the channel, and the thread (the channel itself for a new post). */
+export interface ChannelPlace {
+  teamId: string;
+  channelId: string;
+  /** Reply in this thread (`<channel id>;messageid=<root id>`); default: a new post in the channel. */
+  threadId?: string;
+}
+
+const BOT = { id: '28:bot', name: 'Access Requests' };
+
 export function personalConversationId(user: TeamsUser): string {
   return `a:personal-${user.aadObjectId}`;
 }
@@ -39,7 +49,7 @@ export class TeamsClient {
       channelId: 'msteams',
       serviceUrl: this.connectorUrl,
       from: { id: `29:${user.aadObjectId}`, name: user.name, aadObjectId: user.aadObjectId },
-      recipient: { id: '28:bot', name: 'Access Requests' },
+      recipient: BOT,
       conversation: { id: personalConversationId(user), conversationType: 'personal', tenantId: this.tenantId },
       channelData: { tenant: { id: this.tenantId } },
       locale: user.locale,
@@ -72,14 +82,51 @@ export class TeamsClient {
     return this.post(this.activity(user, { type: 'message', text }));
   }
 
+  /** The fields that put an activity in a team channel (Teams' channelData.team / channel). */
+  private inChannel(place: ChannelPlace, messageId: string): Record<string, unknown> {
+    return {
+      conversation: {
+        id: place.threadId ?? `${place.channelId};messageid=${messageId}`,
+        conversationType: 'channel',
+        isGroup: true,
+        tenantId: this.tenantId,
+      },
+      channelData: { tenant: { id: this.tenantId }, team: { id: place.teamId }, channel: { id: place.channelId } },
+    };
+  }
+
+  /** A message in a team channel that mentions the bot (Teams only delivers those): `@Access Requests <text>`. */
+  sayInChannel(user: TeamsUser, text: string, place: ChannelPlace): Promise<{ status: number }> {
+    const id = randomUUID();
+    const mention = `<at>${BOT.name}</at>`;
+    return this.post(
+      this.activity(user, {
+        id,
+        type: 'message',
+        text: `${mention} ${text}`,
+        entities: [
+          { type: 'mention', mentioned: BOT, text: mention },
+          { type: 'clientInfo', locale: user.locale, timezone: 'UTC' },
+        ],
+        ...this.inChannel(place, id),
+      }),
+    );
+  }
+
+  /** Clicks an Action.Execute button on a card posted in a channel thread. */
+  clickInChannel(user: TeamsUser, verb: string, data: unknown, place: ChannelPlace & { threadId: string }, replyToId?: string): Promise<InvokeAnswer> {
+    return this.click(user, verb, data, replyToId, this.inChannel(place, ''));
+  }
+
   /** Clicks an Action.Execute button on the card with activity id `replyToId`. */
-  async click(user: TeamsUser, verb: string, data: unknown, replyToId?: string): Promise<InvokeAnswer> {
+  async click(user: TeamsUser, verb: string, data: unknown, replyToId?: string, where: Record<string, unknown> = {}): Promise<InvokeAnswer> {
     const res = await this.post(
       this.activity(user, {
         type: 'invoke',
         name: 'adaptiveCard/action',
         replyToId,
         value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+        ...where,
       }),
     );
     const body = res.body as { statusCode?: number; type?: string; value?: unknown } | undefined;

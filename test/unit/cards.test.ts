@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AuditEntry } from '../../src/app/ports';
 import { REQUEST_STATES, type AccessRequest } from '../../src/domain/request';
 import { CARD_KINDS, type CardKind } from '../../src/domain/effects';
 import { errorText, formatDate, formatDateTime, localeOf, messageCatalog, stateText, t, type Locale } from '../../src/teams/i18n';
@@ -12,7 +13,10 @@ import {
   cardAttachment,
   MAX_REFRESH_USERS,
   renderCancelList,
+  renderFailedRequests,
   renderHelp,
+  renderReprocessOutcome,
+  renderRequestHistory,
   renderMyRequests,
   renderRequestCard,
   renderRequestForm,
@@ -153,7 +157,55 @@ const SCENARIOS: Array<{ name: string; template: TemplateName; render: (locale: 
   { name: 'my requests, 20 large failed requests', template: 'myRequests', render: (l) => renderMyRequests({ requests: Array(20).fill(manyFailedResources()) }, l, { now: NOW }) },
   { name: 'cancel list', template: 'cancelList', render: (l) => renderCancelList({ requests: cancelable() }, l, { now: NOW }) },
   { name: 'cancel list, nothing to cancel', template: 'cancelList', render: (l) => renderCancelList({ requests: [] }, l, { now: NOW }) },
+  ...reprocessScenarios(),
 ];
+
+/** The managers' cards: the channel alert, the `failed` list, a request's history, a Reprocess answer. */
+function reprocessScenarios(): Array<{ name: string; template: TemplateName; render: (locale: Locale) => AdaptiveCard }> {
+  const failed = partlyDelivered();
+  const many = { ...manyFailedResources(), completedAt: '2026-03-04T10:16:00.000Z' };
+  const history: AuditEntry[] = [
+    { version: 1, at: '2026-03-02T08:30:00.000Z', action: 'transition', actorId: REQUESTER.id, outcome: '→ submitted', detail: 'request for CRM users submitted' },
+    { version: 3, at: '2026-03-04T10:15:00.000Z', action: 'transition', actorId: APPROVER.id, outcome: 'pendingApproval → approved', detail: 'stage 1 approved by Adele Vance' },
+    { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'group crm', outcome: 'delivered' },
+    { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'app role crm', outcome: 'failed: HTTP 403 Authorization_RequestDenied' },
+    { version: 5, at: '2026-03-05T08:00:00.000Z', action: 'reprocess', actorId: STAGE_TWO_APPROVER.id, outcome: 'queued' },
+  ];
+  const names = { [REQUESTER.id]: REQUESTER.displayName, [APPROVER.id]: APPROVER.displayName, [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName };
+  return [
+    { name: 'delivery failed alert, reprocessable', template: 'deliveryFailedAlert', render: (l) => requesterCard('deliveryFailedAlert', failed, l) },
+    { name: 'delivery failed alert, 90 failed resources', template: 'deliveryFailedAlert', render: (l) => requesterCard('deliveryFailedAlert', many, l) },
+    {
+      name: 'delivery failed alert, delivered after reprocess',
+      template: 'deliveryFailedAlert',
+      render: (l) => requesterCard('deliveryFailedAlert', { ...deliveredRequest(), reprocessedAt: '2026-03-05T08:00:00.000Z' }, l),
+    },
+    { name: 'failed requests', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed, many], now: NOW }, l) },
+    { name: 'failed requests, none', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [], now: NOW }, l) },
+    { name: 'request history', template: 'requestHistory', render: (l) => renderRequestHistory(failed, history, names, l) },
+    { name: 'request history, empty', template: 'requestHistory', render: (l) => renderRequestHistory(failed, [], {}, l) },
+    {
+      name: 'reprocess outcome',
+      template: 'reprocessOutcome',
+      render: (l) =>
+        renderReprocessOutcome(
+          [
+            { requestId: failed.id, status: 'queued', request: failed },
+            { requestId: 'req-2026-0009', status: 'refused', request: deliveredRequest(), messageKey: 'error.notReprocessable', params: { state: 'delivered' } },
+          ],
+          l,
+        ),
+    },
+  ];
+}
+
+/** CRM users delivered in part the day before NOW: the group, not the app role. */
+function partlyDelivered(): AccessRequest {
+  const approved = withDecision(buildRequest(), 'approved');
+  const [group] = buildResources('delivered');
+  const [, appRole] = buildResources('failed', 'HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.');
+  return { ...approved, version: approved.version + 1, state: 'partiallyDelivered', completedAt: '2026-03-04T10:16:00.000Z', resources: [group, appRole] };
+}
 
 function reminderCard(request: AccessRequest, viewerId: string, locale: Locale = 'en') {
   return renderRequestCard('approvalReminder', request, { id: viewerId, locale }, OPTIONS);
@@ -601,6 +653,62 @@ describe('requester cards', () => {
     assert.match(visibleText(requesterCard('accessEnded', deliveredRequest(), 'ja')), /^CRM users へのアクセスは終了しました/);
   });
 
+  describe('expiry, extension and release', () => {
+    const endingSoon = (request: AccessRequest, options: Partial<RequestCardOptions> = {}, viewer = REQUESTER.id) =>
+      renderRequestCard('accessEndingSoon', withResourceNames(request), { id: viewer, locale: 'en' }, { ...OPTIONS, ...options });
+
+    it('#7 offers Extend when the policy allows it now, to the requester only', () => {
+      const card = endingSoon(deliveredRequest(), { extendable: true });
+      assert.deepEqual(actionsOf(card).map((a) => [a.title, a.verb, a.data]), [
+        ['Extend', VERBS.extendAccess, { requestId: deliveredRequest().id, version: deliveredRequest().version }],
+      ]);
+      assert.match(visibleText(card), /Select Extend to keep this access longer\./);
+      assert.deepEqual(actionsOf(endingSoon(deliveredRequest(), { extendable: true }, APPROVER.id)), []);
+      assert.deepEqual(actionsOf(endingSoon(deliveredRequest(), { extendable: false })), []);
+    });
+
+    it('#7 says when an extension waits for approval, when the access was extended, and when it ended', () => {
+      const pending = { ...deliveredRequest(), pendingExtension: { requestId: 'ext-1', requestedAt: NOW.toISOString(), newEndsAt: '2027-03-19T09:00:00.000Z' } };
+      assert.match(visibleText(endingSoon(pending)), /Your request to keep this access until Mar 19, 2027, 9:00 AM UTC is waiting for approval\./);
+      const extended = { ...deliveredRequest(), accessEndsAt: '2027-03-19T09:00:00.000Z', extendedAt: NOW.toISOString() };
+      assert.match(visibleText(endingSoon(extended)), /^Your access to CRM users ends in 379 days\nYour access was extended: it now ends on Mar 19, 2027/);
+      const ended = endingSoon({ ...deliveredRequest(), state: 'accessExpired' }, { extendable: true });
+      assert.match(visibleText(ended), /^Your access to CRM users has ended/);
+      assert.deepEqual(actionsOf(ended), []);
+      const ja = renderRequestCard('accessEndingSoon', pending, { id: REQUESTER.id, locale: 'ja' }, { ...OPTIONS, extendable: true });
+      assert.match(visibleText(ja), /承認待ちです/);
+    });
+
+    it('an extension request reads as one on the approval card, with the current and the new end', () => {
+      const extension: AccessRequest = {
+        ...buildRequest({ startDate: undefined, endDate: undefined }),
+        extensionOf: { requestId: 'req-2026-0001', currentEndsAt: ACCESS_ENDS_AT, newEndsAt: '2027-03-19T09:00:00.000Z' },
+      };
+      const text = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'en' }, OPTIONS));
+      assert.match(text, /^Action required: approve or deny Megan Bowen's request for CRM users \(extension\) by/);
+      assert.ok(text.includes('Access ends now\nMar 19, 2026, 9:00 AM UTC'), text);
+      assert.ok(text.includes('Extended until\nMar 19, 2027, 9:00 AM UTC'), text);
+      const ja = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'ja' }, OPTIONS));
+      assert.match(ja, /CRM users \(延長\)/);
+    });
+
+    it('status: an access being removed has no Release button; a refused removal shows its error', () => {
+      const failing: AccessRequest = {
+        ...withResourceNames(deliveredRequest()),
+        removalStartedAt: NOW.toISOString(),
+        resources: withResourceNames(deliveredRequest()).resources.map((r, i) =>
+          i === 0 ? { ...r, status: 'removalFailed', lastError: 'Authorization_RequestDenied: Insufficient privileges' } : { ...r, status: 'removed' },
+        ),
+      };
+      const card = renderMyRequests({ requests: [failing] }, 'en', { now: NOW });
+      const text = visibleText(card);
+      assert.ok(text.includes('CRM Users (member)\nRemoval failed\nLast error: Authorization_RequestDenied'), text);
+      assert.ok(text.includes('CRM Reader in Contoso CRM\nRemoved'), text);
+      assert.match(text, /could not be removed yet; it is tried again every day/);
+      assert.deepEqual(actionsOf(card), []);
+    });
+  });
+
   it('help lists the four commands with a sentence each', () => {
     const card = renderHelp('en');
     const [factSet] = objectsIn(card).filter((o) => o.type === 'FactSet');
@@ -728,7 +836,14 @@ describe('status and cancel views', () => {
       'Your requests': ['Marketing assets', 'Expense report viewers', 'Finance reports'],
     });
     assert.equal(String((card.body[0] as Json).text), 'Your access and requests');
-    assert.deepEqual(actionsOf(card), []);
+    // One "Give up access" per access row; none on the other requests.
+    assert.deepEqual(
+      actionsOf(card).map((a) => [a.title, a.verb, (a.data as Json).requestId]),
+      [
+        ['Give up access', VERBS.releaseAccess, 'req-2026-0002'],
+        ['Give up access', VERBS.releaseAccess, 'req-2026-0001'],
+      ],
+    );
   });
 
   it('my access: since when, until when (or no end date), and each resource with its status', () => {
@@ -786,5 +901,82 @@ describe('status and cancel views', () => {
     assert.match(t('en', 'message.canceled', { package: 'CRM users' }), /^Your request for CRM users was canceled\./);
     assert.match(t('ja', 'message.canceled', { package: 'CRM users' }), /^CRM users の要求をキャンセルしました。/);
     assert.ok(t('en', 'error.notYourRequest').length > 0 && t('ja', 'message.nothingToCancel').length > 0);
+  });
+});
+
+describe('managers’ cards (reprocess)', () => {
+  const failed = (): AccessRequest => {
+    const approved = withDecision(buildRequest(), 'approved');
+    const [group] = buildResources('delivered');
+    const [, appRole] = buildResources('failed', 'HTTP 403 Authorization_RequestDenied');
+    return { ...approved, state: 'partiallyDelivered', completedAt: '2026-03-04T10:16:00.000Z', resources: [group, appRole] };
+  };
+  const alert = (request: AccessRequest, now = NOW, locale: Locale = 'en') =>
+    renderRequestCard('deliveryFailedAlert', request, { id: 'channel:19:x@thread.tacv2', locale }, { ...OPTIONS, now });
+
+  it('the alert names the request, requester, package and the failed resource with its error, with Reprocess and History', () => {
+    const request = failed();
+    const card = alert(request);
+    const text = visibleText(card);
+    for (const expected of [request.id, 'Megan Bowen', 'CRM users', 'Partially delivered', 'Last error: HTTP 403 Authorization_RequestDenied', 'You can reprocess this request until Mar 18, 2026, 10:16 AM UTC']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in\n${text}`);
+    }
+    assert.deepEqual(
+      actionsOf(card).map((a) => [a.verb, a.data]),
+      [
+        [VERBS.reprocess, { requestId: request.id, version: request.version }],
+        [VERBS.history, { requestId: request.id, version: request.version }],
+      ],
+    );
+  });
+
+  it('the alert has no buttons once the 14 days are over, and says the requester must cancel and submit again', () => {
+    const card = alert(failed(), new Date('2026-03-18T10:16:00.001Z'));
+    assert.deepEqual(actionsOf(card), []);
+    assert.match(visibleText(card), /more than 14 days ago[\s\S]*cancel it and submit a new request/);
+    assert.match(visibleText(alert(failed(), new Date('2026-03-18T10:16:00.001Z'), 'ja')), /キャンセルして、新しい要求/);
+  });
+
+  it('after a reprocess the alert follows the request: reprocessing, then delivered, without buttons', () => {
+    const reprocessing = alert({ ...failed(), state: 'delivering', reprocessedAt: NOW.toISOString() });
+    assert.match(visibleText(reprocessing), /^Reprocessing Megan Bowen's request for CRM users/);
+    assert.deepEqual(actionsOf(reprocessing), []);
+    const delivered = alert({ ...failed(), state: 'delivered', reprocessedAt: NOW.toISOString() });
+    assert.match(visibleText(delivered), /^Megan Bowen's request for CRM users was delivered[\s\S]*Reprocessed on Mar 5, 2026/);
+  });
+
+  it('the failed list is a required multi-select of the reprocessable requests, with one Reprocess and a History per request', () => {
+    const request = failed();
+    const old = { ...failed(), id: 'req-old', completedAt: '2026-02-01T00:00:00.000Z' };
+    const card = renderFailedRequests({ catalogNames: ['Sales'], requests: [request, old], now: NOW }, 'en');
+    const [choices] = inputsOf(card);
+    assert.equal(choices.id, 'requestIds');
+    assert.equal(choices.isMultiSelect, true);
+    assert.equal(choices.isRequired, true);
+    assert.deepEqual(choices.choices, [{ title: 'Megan Bowen: CRM users (Partially delivered)', value: request.id }]);
+    assert.deepEqual(
+      actionsOf(card).map((a) => [a.verb, a.data]),
+      [
+        [VERBS.reprocess, undefined],
+        [VERBS.history, { requestId: request.id, version: request.version }],
+        [VERBS.history, { requestId: 'req-old', version: old.version }],
+      ],
+    );
+    assert.match(visibleText(card), /too old to reprocess/);
+  });
+
+  it('the failed list says when there is nothing, or when no catalog alerts this channel', () => {
+    assert.match(visibleText(renderFailedRequests({ catalogNames: ['Sales'], requests: [], now: NOW }, 'en')), /No request of Sales has a failed delivery/);
+    assert.match(visibleText(renderFailedRequests({ catalogNames: [], requests: [], now: NOW }, 'ja')), /カタログはない/);
+  });
+
+  it('the history shows each entry with when, who (the bot when nobody) and what, states in the viewer’s words', () => {
+    const entries: AuditEntry[] = [
+      { version: 2, at: '2026-03-04T10:15:00.000Z', action: 'transition', actorId: APPROVER.id, outcome: 'pendingApproval → approved', detail: 'stage 1 approved by Adele Vance' },
+      { version: 3, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'group crm', outcome: 'failed: HTTP 403' },
+    ];
+    const ja = visibleText(renderRequestHistory(failed(), entries, { [APPROVER.id]: 'Adele Vance' }, 'ja'));
+    assert.match(ja, /Adele Vance\n状態: 承認待ち → 承認済み\nstage 1 approved by Adele Vance/);
+    assert.match(ja, /ボット\nMicrosoft Graph でアクセスを付与\ngroup crm\n結果: failed: HTTP 403/);
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { domainError, rejects, deepFreeze } from '../support/assertions';
-import type { ApprovalStage, PackageEntry, Policy } from '../../src/catalog/types';
+import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../../src/catalog/types';
 import { ConflictError, ExpiredError, ForbiddenError } from '../../src/domain/errors';
 import {
   CANCELABLE_STATES,
@@ -100,7 +100,7 @@ function denied(): AccessRequest {
 }
 
 function delivered(): AccessRequest {
-  return recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'delivered', assignmentId: 'a-1' }], crmPolicy.expiration, at(3000)).next;
+  return recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'delivered', assignmentId: 'a-1' }], crmPolicy, at(3000)).next;
 }
 
 function expired(): AccessRequest {
@@ -113,17 +113,22 @@ const inState: Record<RequestState, () => AccessRequest> = {
   pendingApproval: () => pending(),
   approved,
   scheduled,
-  delivering: () => recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'failed', transient: true, error: '503' }], crmPolicy.expiration, at(3000)).next,
+  delivering: () => recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'failed', transient: true, error: '503' }], crmPolicy, at(3000)).next,
   delivered,
   partiallyDelivered: () =>
-    recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'failed', transient: false, error: '403' }], crmPolicy.expiration, at(3000)).next,
+    recordDelivery(approved(), [{ key: '00', status: 'delivered' }, { key: '01', status: 'failed', transient: false, error: '403' }], crmPolicy, at(3000)).next,
   deliveryFailed: () =>
-    recordDelivery(approved(), [{ key: '00', status: 'failed', transient: false, error: '403' }, { key: '01', status: 'failed', transient: false, error: '403' }], crmPolicy.expiration, at(3000)).next,
+    recordDelivery(approved(), [{ key: '00', status: 'failed', transient: false, error: '403' }, { key: '01', status: 'failed', transient: false, error: '403' }], crmPolicy, at(3000)).next,
   denied,
   expired,
   canceled: () => cancelRequest(pending(), adele.id, at(2000)).next,
   accessExpired: () => ({ ...delivered(), state: 'accessExpired', version: delivered().version + 1 }),
+  // An approved extension request, once applied to the access it extends.
+  extended: () => ({ ...approved(), state: 'extended', version: approved().version + 1 }),
 };
+
+/** A policy with this expiration and no expiry reminders, for recordDelivery. */
+const expiring = (expiration: Expiration) => ({ expiration, expiryReminderDays: [] as number[] });
 
 describe('domain/lifecycle', () => {
   it('the request builders really give each state', () => {
@@ -382,7 +387,7 @@ describe('domain/lifecycle', () => {
     it('then delivery is recorded as usual, with the access end counted from delivery', () => {
       const started = applied(startScheduled(scheduled(), new Date(midnight)), 'scheduled start').next;
       const deliveredAt = new Date(midnight + 60_000);
-      const { next } = recordDelivery(started, [{ key: '00', status: 'delivered' }, { key: '01', status: 'delivered' }], { afterDays: 30 }, deliveredAt);
+      const { next } = recordDelivery(started, [{ key: '00', status: 'delivered' }, { key: '01', status: 'delivered' }], expiring({ afterDays: 30 }), deliveredAt);
       assert.equal(next.state, 'delivered');
       assert.equal(next.accessEndsAt, new Date(deliveredAt.getTime() + 30 * DAY_IN_MS).toISOString());
     });

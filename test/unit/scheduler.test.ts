@@ -86,7 +86,7 @@ describe('Scheduler', () => {
       { due: summary.due, done: summary.done, stale: summary.stale, failed: summary.failed, deferred: summary.deferred },
       { due: 4, done: 2, stale: 1, failed: 1, deferred: 0 },
     );
-    assert.deepEqual(summary.byKind, { stageTimeout: 1, approvalReminder: 1, escalation: 1, scheduledStart: 1 });
+    assert.deepEqual(summary.byKind, { stageTimeout: 1, approvalReminder: 1, escalation: 1, scheduledStart: 1, accessExpiry: 0, expiryReminder: 0 });
     assert.deepEqual(
       index.items().map((i) => i.requestId),
       ['broken', 'future'],

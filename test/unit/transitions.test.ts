@@ -87,6 +87,9 @@ const ok = (key: string, assignmentId?: string): GrantResult => ({ key, status: 
 const transient = (key: string, error = 'HTTP 503'): GrantResult => ({ key, status: 'failed', transient: true, error });
 const permanent = (key: string, error = 'HTTP 403 Authorization_RequestDenied'): GrantResult => ({ key, status: 'failed', transient: false, error });
 
+/** A policy with this expiration and no expiry reminders, for recordDelivery. */
+const expiring = (expiration: Expiration) => ({ expiration, expiryReminderDays: [] as number[] });
+
 describe('domain/transitions', () => {
   describe('createRequest', () => {
     it('a policy with approval gives a submitted request whose only effect is startStage', () => {
@@ -316,7 +319,7 @@ describe('domain/transitions', () => {
 
   describe('refresh effects', () => {
     it('name the card kinds each one re-renders: the status card, the approval cards (reminders too), or both', () => {
-      assert.deepEqual(REFRESH_STATUS, { kind: 'refreshCards', cards: ['requestStatus'] });
+      assert.deepEqual(REFRESH_STATUS, { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert'] });
       assert.deepEqual(REFRESH_APPROVALS, { kind: 'refreshCards', cards: ['approvalRequest', 'approvalReminder'] });
       assert.deepEqual(REFRESH_STATUS_AND_APPROVALS, { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest', 'approvalReminder'] });
     });
@@ -499,7 +502,7 @@ describe('domain/transitions', () => {
       it('a scheduled request cannot be decided again or delivered yet', async () => {
         const scheduled = decide(withStart('2026-03-10'), crmStage, 1, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2000) }).next;
         await rejects(() => assertCanDecide(scheduled, megan.id, at(3000)), domainError(ConflictError, 'error.alreadyDecided', { name: 'Diego Siciliani', outcome: 'approved' }));
-        await rejects(() => recordDelivery(scheduled, [ok('00'), ok('01')], YEAR, at(3000)), domainError(ConflictError, 'error.notPending', { state: 'scheduled' }));
+        await rejects(() => recordDelivery(scheduled, [ok('00'), ok('01')], expiring(YEAR), at(3000)), domainError(ConflictError, 'error.notPending', { state: 'scheduled' }));
       });
     });
 
@@ -555,14 +558,50 @@ describe('domain/transitions', () => {
   });
 
   describe('recordDelivery', () => {
+    it('schedules the removal at the end of the access, and #7 at each reminder day still ahead', () => {
+      const now = at(3000);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], { expiration: { afterDays: 10 }, expiryReminderDays: [14, 3, 1] }, now);
+      const ends = Date.parse(next.accessEndsAt!);
+      assert.equal(ends, now.getTime() + 10 * DAY_IN_MS);
+      const schedule = effects.find((e) => e.kind === 'schedule');
+      assert.deepEqual(schedule, {
+        kind: 'schedule',
+        items: [
+          { kind: 'accessExpiry', requestId: next.id, dueAt: next.accessEndsAt, ref: 0 },
+          { kind: 'expiryReminder', requestId: next.id, dueAt: iso(ends - 3 * DAY_IN_MS), ref: 3 },
+          { kind: 'expiryReminder', requestId: next.id, dueAt: iso(ends - 1 * DAY_IN_MS), ref: 1 },
+        ],
+      }, 'the 14-day reminder would be in the past');
+    });
+
+    it('a never-ending access schedules nothing', () => {
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], expiring({ never: true }), at(3000));
+      assert.equal(next.accessEndsAt, undefined);
+      assert.equal(effects.some((e) => e.kind === 'schedule'), false);
+    });
+
+    it('a reprocessed delivery keeps its first end date, schedules nothing new, and leaves the failed list', () => {
+      const partial = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01')], expiring(YEAR), at(3000)).next;
+      const reprocessed: AccessRequest = {
+        ...partial,
+        state: 'delivering',
+        reprocessedAt: at(5000).toISOString(),
+        resources: partial.resources.map((r) => (r.status === 'failed' ? { ...r, status: 'pending', attempts: 0 } : r)),
+      };
+      const { next, effects } = recordDelivery(reprocessed, [ok('01')], expiring(YEAR), at(9000));
+      assert.equal(next.state, 'delivered');
+      assert.equal(next.accessEndsAt, partial.accessEndsAt);
+      assert.deepEqual(effects.map((e) => e.kind), ['refreshCards', 'notify', 'syncFailedIndex']);
+    });
+
     it('all delivered: delivered, completedAt, cards refreshed and the requester told; assignment id kept', () => {
       const request = approvedSingleStage();
       const now = at(3000);
-      const { next, effects } = recordDelivery(request, [ok('00'), ok('01', 'assignment-7')], YEAR, now);
+      const { next, effects } = recordDelivery(request, [ok('00'), ok('01', 'assignment-7')], expiring(YEAR), now);
       assert.equal(next.state, 'delivered');
       assert.equal(next.completedAt, now.toISOString());
       assert.equal(next.version, request.version + 1);
-      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }, { kind: 'schedule', items: [{ kind: 'accessExpiry', requestId: next.id, dueAt: next.accessEndsAt!, ref: 0 }] }]);
       assert.deepEqual(
         next.resources.map((r) => [r.key, r.status, r.attempts, r.assignmentId, r.updatedAt]),
         [
@@ -578,7 +617,7 @@ describe('domain/transitions', () => {
       const now = at(3000);
       const deliverAll = (expiration: Expiration, endDate?: string): AccessRequest => {
         const request: AccessRequest = { ...approvedSingleStage(), ...(endDate ? { endDate } : {}) };
-        return recordDelivery(request, [ok('00'), ok('01')], expiration, now).next;
+        return recordDelivery(request, [ok('00'), ok('01')], expiring(expiration), now).next;
       };
       const cases: Array<[string, Expiration, string | undefined, string | undefined]> = [
         ['afterDays: delivery + N days', { afterDays: 30 }, undefined, iso(now.getTime() + 30 * DAY_IN_MS)],
@@ -600,16 +639,16 @@ describe('domain/transitions', () => {
       }
 
       it('counts from the attempt that finished the delivery, and is set for partial delivery but not for a failure or a retry', () => {
-        const retrying = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], { afterDays: 1 }, at(3000)).next;
+        const retrying = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], expiring({ afterDays: 1 }), at(3000)).next;
         assert.equal(retrying.accessEndsAt, undefined);
-        const finished = recordDelivery(retrying, [ok('01')], { afterDays: 1 }, at(60_000)).next;
+        const finished = recordDelivery(retrying, [ok('01')], expiring({ afterDays: 1 }), at(60_000)).next;
         assert.equal(finished.accessEndsAt, iso(at(60_000).getTime() + DAY_IN_MS));
 
-        const partial = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01')], { afterDays: 1 }, now).next;
+        const partial = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01')], expiring({ afterDays: 1 }), now).next;
         assert.equal(partial.state, 'partiallyDelivered');
         assert.equal(partial.accessEndsAt, iso(now.getTime() + DAY_IN_MS));
 
-        const failed = recordDelivery(approvedSingleStage(), [permanent('00'), permanent('01')], { afterDays: 1 }, now).next;
+        const failed = recordDelivery(approvedSingleStage(), [permanent('00'), permanent('01')], expiring({ afterDays: 1 }), now).next;
         assert.equal(failed.state, 'deliveryFailed');
         assert.equal(failed.accessEndsAt, undefined);
       });
@@ -617,7 +656,7 @@ describe('domain/transitions', () => {
 
     it('a transient failure keeps the request delivering with another deliver effect and counts the attempt', () => {
       const now = at(3000);
-      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], YEAR, now);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), transient('01', 'HTTP 503')], expiring(YEAR), now);
       assert.equal(next.state, 'delivering');
       assert.equal(next.completedAt, undefined);
       assert.deepEqual(effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(1)).toISOString() }]);
@@ -628,33 +667,33 @@ describe('domain/transitions', () => {
     });
 
     it('a retry that succeeds clears the error, keeps counting, and never touches the delivered resource', () => {
-      const first = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], YEAR, at(3000)).next;
+      const first = recordDelivery(approvedSingleStage(), [ok('00'), transient('01')], expiring(YEAR), at(3000)).next;
       // A stray result for the delivered resource must not change it.
-      const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], YEAR, at(4000));
+      const { next, effects } = recordDelivery(first, [permanent('00'), ok('01', 'assignment-9')], expiring(YEAR), at(4000));
       assert.equal(next.state, 'delivered');
-      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
+      assert.deepEqual(effects.slice(0, 2), [REFRESH_STATUS, { kind: 'notify', recipientId: adele.id, card: 'accessDelivered' }]);
       assert.deepEqual(next.resources[0], first.resources[0]);
       assert.deepEqual([next.resources[1].attempts, next.resources[1].lastError, next.resources[1].assignmentId], [2, undefined, 'assignment-9']);
     });
 
     it('a permanent failure beside a delivery ends partiallyDelivered with the error kept', () => {
       const now = at(3000);
-      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], YEAR, now);
+      const { next, effects } = recordDelivery(approvedSingleStage(), [ok('00'), permanent('01', 'HTTP 403 denied')], expiring(YEAR), now);
       assert.equal(next.state, 'partiallyDelivered');
       assert.equal(next.completedAt, now.toISOString());
-      assert.deepEqual(effects, [REFRESH_STATUS]);
+      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'schedule', items: [{ kind: 'accessExpiry', requestId: next.id, dueAt: next.accessEndsAt!, ref: 0 }] }, { kind: 'syncFailedIndex' }, { kind: 'alertManagers' }]);
       assert.deepEqual([next.resources[1].status, next.resources[1].lastError, next.resources[1].attempts], ['failed', 'HTTP 403 denied', 1]);
     });
 
     it('nothing delivered and nothing left to retry ends deliveryFailed', () => {
-      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], YEAR, at(3000));
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00', 'gone'), permanent('01', 'denied')], expiring(YEAR), at(3000));
       assert.equal(next.state, 'deliveryFailed');
-      assert.deepEqual(effects, [REFRESH_STATUS]);
+      assert.deepEqual(effects, [REFRESH_STATUS, { kind: 'syncFailedIndex' }, { kind: 'alertManagers' }], 'no access, so no expiry');
       assert.deepEqual(next.resources.map((r) => r.lastError), ['gone', 'denied']);
     });
 
     it('waits for a transient retry before ending, even when another resource failed for good', () => {
-      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], YEAR, at(3000));
+      const { next, effects } = recordDelivery(approvedSingleStage(), [permanent('00'), transient('01')], expiring(YEAR), at(3000));
       assert.equal(next.state, 'delivering');
       assert.deepEqual(effects.map((e) => e.kind), ['deliver']);
       assert.deepEqual(next.resources.map((r) => r.status), ['failed', 'pending']);
@@ -665,25 +704,25 @@ describe('domain/transitions', () => {
     });
 
     it(`gives up after ${MAX_DELIVERY_ATTEMPTS} transient failures`, () => {
-      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], YEAR, at(3000)).next;
+      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], expiring(YEAR), at(3000)).next;
       for (let attempt = 1; attempt < MAX_DELIVERY_ATTEMPTS; attempt++) {
         const now = at(3000 + attempt);
-        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], YEAR, now);
+        const step = recordDelivery(request, [transient('01', `try ${attempt}`)], expiring(YEAR), now);
         assert.equal(step.next.state, 'delivering', `attempt ${attempt}`);
         assert.deepEqual(step.effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(attempt)).toISOString() }]);
         assert.equal(step.next.resources[1].attempts, attempt);
         request = step.next;
       }
-      const last = recordDelivery(request, [transient('01', 'still 503')], YEAR, at(9000));
+      const last = recordDelivery(request, [transient('01', 'still 503')], expiring(YEAR), at(9000));
       assert.equal(last.next.state, 'partiallyDelivered');
       assert.deepEqual([last.next.resources[1].status, last.next.resources[1].attempts, last.next.resources[1].lastError], ['failed', MAX_DELIVERY_ATTEMPTS, 'still 503']);
-      assert.deepEqual(last.effects, [REFRESH_STATUS]);
+      assert.deepEqual(last.effects.map((e) => e.kind), ['refreshCards', 'schedule', 'syncFailedIndex', 'alertManagers']);
     });
 
     it('keeps an earlier assignment id when a later result carries none', () => {
       const request = approvedSingleStage();
       const withId: AccessRequest = { ...request, state: 'delivering', resources: request.resources.map((r) => (r.key === '01' ? { ...r, assignmentId: 'assignment-1' } : r)) };
-      const { next } = recordDelivery(withId, [ok('00'), ok('01')], YEAR, at(3000));
+      const { next } = recordDelivery(withId, [ok('00'), ok('01')], expiring(YEAR), at(3000));
       assert.equal(next.resources[1].assignmentId, 'assignment-1');
     });
 
@@ -691,11 +730,11 @@ describe('domain/transitions', () => {
       ['pendingApproval', () => pending()],
       ['submitted', () => submitted()],
       ['denied', () => decide(pending(), crmStage, 1, { actor: diego, outcome: 'denied', justification: 'no', now: at(2000) }).next],
-      ['delivered', () => recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], YEAR, at(3000)).next],
+      ['delivered', () => recordDelivery(approvedSingleStage(), [ok('00'), ok('01')], expiring(YEAR), at(3000)).next],
     ] as Array<[string, () => AccessRequest]>) {
       it(`refuses to record a delivery for a ${name} request`, async () => {
         const request = build();
-        await rejects(() => recordDelivery(request, [ok('00')], YEAR, at(5000)), domainError(ConflictError, 'error.notPending', { state: request.state }));
+        await rejects(() => recordDelivery(request, [ok('00')], expiring(YEAR), at(5000)), domainError(ConflictError, 'error.notPending', { state: request.state }));
       });
     }
   });
@@ -707,8 +746,8 @@ describe('domain/transitions', () => {
         (r) => decide(r, crmStage, 2, { actor: diego, outcome: 'approved', justification: 'ok', now: at(2) }),
         (r) => startStage(r, twoStagePolicy.approval.stages[1], { approverIds: [lee.id], usedFallback: false }, at(3)),
         (r) => decide(r, twoStagePolicy.approval.stages[1], 2, { actor: lee, outcome: 'approved', now: at(4) }),
-        (r) => recordDelivery(r, [ok('00'), transient('01')], YEAR, at(5)),
-        (r) => recordDelivery(r, [ok('01', 'a-1')], YEAR, at(6)),
+        (r) => recordDelivery(r, [ok('00'), transient('01')], expiring(YEAR), at(5)),
+        (r) => recordDelivery(r, [ok('01', 'a-1')], expiring(YEAR), at(6)),
       ];
       let request = submitted(twoStagePolicy);
       assert.equal(request.version, 1);
@@ -744,7 +783,7 @@ describe('domain/transitions', () => {
       const d2 = decide(deepFreeze(s2), crmStage, 2, { actor: lee, outcome: 'approved', justification: 'ok', now: at(4) }).next;
       const d2Copy = structuredClone(d2);
       const results = deepFreeze([ok('00'), transient('01')]);
-      recordDelivery(deepFreeze(d2), results, YEAR, at(5));
+      recordDelivery(deepFreeze(d2), results, expiring(YEAR), at(5));
       assert.deepEqual(d2, d2Copy);
 
       const denyInput = structuredClone(s1Copy);

@@ -42,12 +42,15 @@ export function handleBatch(request: EmulatorRequest, dispatch: InnerDispatch): 
   }
 
   const statuses = new Map<string, number>();
+  let delayInMs = 0;
   const responses = requests.map((inner) => {
     const failedDependency = (inner.dependsOn ?? []).find((id) => !isSuccess(statuses.get(id) ?? 424));
     const answer = failedDependency
       ? errorAnswer(new GraphHttpError(424, 'FailedDependency', `Request '${failedDependency}' this one depends on failed.`))
       : dispatchInner(inner, request, dispatch);
     statuses.set(inner.id, answer.status);
+    // Graph runs independent inner requests in parallel: the batch is as late as its slowest one.
+    delayInMs = Math.max(delayInMs, answer.delayInMs ?? 0);
     return {
       id: inner.id,
       status: answer.status,
@@ -55,7 +58,7 @@ export function handleBatch(request: EmulatorRequest, dispatch: InnerDispatch): 
       ...(answer.body !== undefined ? { body: answer.body } : {}),
     };
   });
-  return { status: 200, body: { responses } };
+  return { status: 200, body: { responses }, ...(delayInMs > 0 ? { delayInMs } : {}) };
 }
 
 function dispatchInner(

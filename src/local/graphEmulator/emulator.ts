@@ -17,6 +17,16 @@ export interface WriteRecord {
   viaBatch: boolean;
 }
 
+/** One HTTP request the emulator answered (a `$batch` counts once): the round trips a client made. */
+export interface RequestRecord {
+  method: string;
+  /** With the version, without the query. */
+  path: string;
+  status: number;
+  /** ISO time it was received. */
+  at: string;
+}
+
 export interface EmulatorCoreOptions {
   /** Cap on one page of a collection (default 999, Graph's own maximum). */
   maxPageSize?: number;
@@ -27,6 +37,7 @@ export class GraphEmulatorCore {
   private readonly routes: Route[];
   private readonly faults = new FaultPlan();
   private readonly writeLog: WriteRecord[] = [];
+  private readonly requestLog: RequestRecord[] = [];
 
   constructor(
     readonly store: DirectoryStore,
@@ -44,24 +55,53 @@ export class GraphEmulatorCore {
     this.faults.clear();
   }
 
+  /** Faults still armed, with how many times each will still apply. */
+  faultsArmed(): FaultSpec[] {
+    return this.faults.list();
+  }
+
   writes(): WriteRecord[] {
     return this.writeLog.map((w) => ({ ...w }));
   }
 
+  requests(): RequestRecord[] {
+    return this.requestLog.map((r) => ({ ...r }));
+  }
+
+  /** Answers one HTTP request (a `$batch` with all its inner requests). */
   dispatch(request: EmulatorRequest): EmulatorResponse {
+    const response = this.dispatchOuter(request);
+    this.requestLog.push({
+      method: request.method,
+      path: `/${this.version}${request.path}`,
+      status: response.status,
+      at: request.now.toISOString(),
+    });
+    return response;
+  }
+
+  private dispatchOuter(request: EmulatorRequest): EmulatorResponse {
     if (request.method === 'POST' && request.path.toLowerCase() === '/$batch') {
-      return this.answer(() => handleBatch(request, (inner) => this.dispatchOne(inner, true)));
+      // Only a fault naming `/$batch` hits the batch as a whole; others reach its inner requests.
+      const fault = this.faults.take(request.method, request.path, true);
+      const response =
+        fault?.status !== undefined
+          ? errorResponse(faultError(fault, fault.status))
+          : this.answer(() => handleBatch(request, (inner) => this.dispatchOne(inner, true)));
+      return withDelay(response, fault?.delayInMs);
     }
     return this.dispatchOne(request, false);
   }
 
   private dispatchOne(request: EmulatorRequest, viaBatch: boolean): EmulatorResponse {
     let route: Route | undefined;
+    let delayInMs: number | undefined;
     const response = this.answer(() => {
       const match = matchRoute(this.routes, request.method, request.path);
       route = match.route;
       const fault = this.faults.take(request.method, request.path);
-      if (fault) throw faultError(fault);
+      delayInMs = fault?.delayInMs;
+      if (fault?.status !== undefined) throw faultError(fault, fault.status);
       return match.route.handle(request, match.params);
     });
     if (route?.write) {
@@ -73,7 +113,7 @@ export class GraphEmulatorCore {
         viaBatch,
       });
     }
-    return response;
+    return withDelay(response, delayInMs);
   }
 
   private answer(run: () => EmulatorResponse): EmulatorResponse {
@@ -86,13 +126,29 @@ export class GraphEmulatorCore {
   }
 }
 
-function faultError(fault: FaultSpec): GraphHttpError {
-  const code = fault.code ?? (fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable');
-  const message =
-    fault.message ?? (fault.status === 429 ? 'Too many requests, please retry after some time.' : 'The service is temporarily unavailable.');
+const FAULT_DEFAULTS: Record<number, { code: string; message: string }> = {
+  403: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
+  404: {
+    code: 'Request_ResourceNotFound',
+    message: 'Resource does not exist or one of its queried reference-property objects are not present.',
+  },
+  429: { code: 'TooManyRequests', message: 'Too many requests, please retry after some time.' },
+  500: { code: 'generalException', message: 'An unexpected error occurred on the server.' },
+  502: { code: 'BadGateway', message: 'The gateway received an invalid response.' },
+  504: { code: 'GatewayTimeout', message: 'The gateway timed out.' },
+};
+const SERVICE_UNAVAILABLE = { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.' };
+
+function faultError(fault: FaultSpec, status: number): GraphHttpError {
+  const defaults = FAULT_DEFAULTS[status] ?? SERVICE_UNAVAILABLE;
   const headers: Record<string, string> =
     fault.retryAfterInSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterInSeconds) } : {};
-  return new GraphHttpError(fault.status, code, message, headers);
+  return new GraphHttpError(status, fault.code ?? defaults.code, fault.message ?? defaults.message, headers);
+}
+
+function withDelay(response: EmulatorResponse, delayInMs: number | undefined): EmulatorResponse {
+  if (!delayInMs || delayInMs <= 0) return response;
+  return { ...response, delayInMs: Math.max(delayInMs, response.delayInMs ?? 0) };
 }
 
 export function errorResponse(err: GraphHttpError): EmulatorResponse {

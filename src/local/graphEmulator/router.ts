@@ -16,6 +16,8 @@ export interface EmulatorResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Send the answer this much later (a delay fault). */
+  delayInMs?: number;
 }
 
 export type RouteParams = Record<string, string>;

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphEmulatorCore, errorResponse, type WriteRecord } from './emulator';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONTROL_PREFIX, handleControl } from './control';
+import { GraphEmulatorCore, errorResponse, type RequestRecord, type WriteRecord } from './emulator';
 import { GraphHttpError } from './errors';
 import type { FaultSpec } from './faults';
 import type { EmulatorResponse } from './router';
@@ -32,10 +34,17 @@ export interface GraphEmulatorOptions {
 export interface GraphEmulator {
   /** e.g. `http://127.0.0.1:PORT/v1.0`: use as GRAPH_BASE_URL. */
   url: string;
+  /** e.g. `http://127.0.0.1:PORT/_emulator`: fault switches, logs and state over HTTP (see control.ts). */
+  controlUrl: string;
   close(): Promise<void>;
-  /** State-changing requests received so far, oldest first. */
+  /** State-changing requests received so far (inner `$batch` requests included), oldest first. */
   writes(): WriteRecord[];
-  /** Answers the next matching request(s) with this failure instead. */
+  /** HTTP requests received so far (a `$batch` counts once), oldest first: the client's round trips. */
+  requests(): RequestRecord[];
+  /**
+   * Answers the next matching request(s) with this failure (or delay) instead. Over HTTP the same is
+   * `POST /_emulator/faults`; see control.ts.
+   */
   failNext(fault: FaultSpec): void;
   clearFaults(): void;
   /** The in-memory tenant, for assertions. */
@@ -52,6 +61,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const core = new GraphEmulatorCore(new DirectoryStore(seed, now()), VERSION, { maxPageSize: options.maxPageSize });
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
+  // Ends the waits of delayed answers when the server closes.
+  const closing = new AbortController();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -67,6 +78,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     const method = (req.method ?? 'GET').toUpperCase();
     let response: EmulatorResponse;
     try {
+      if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+        response = handleControl(core, method, url.pathname.slice(CONTROL_PREFIX.length), await readJsonBody(req));
+        send(res, response);
+        return;
+      }
       if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
         throw new GraphHttpError(400, 'BadRequest', `Invalid version: '${url.pathname.split('/')[1] ?? ''}'.`);
       }
@@ -84,6 +100,14 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       if (!(err instanceof GraphHttpError)) throw err;
       response = errorResponse(err);
     }
+    if (response.delayInMs) {
+      try {
+        await sleep(response.delayInMs, undefined, { signal: closing.signal });
+      } catch {
+        res.destroy();
+        return;
+      }
+    }
     send(res, response, req.headers['client-request-id']);
   }
 
@@ -99,12 +123,15 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
 
   return {
     url: baseUrl,
+    controlUrl: `${baseUrl.slice(0, -VERSION.length - 1)}${CONTROL_PREFIX}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing.abort();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
     writes: () => core.writes(),
+    requests: () => core.requests(),
     failNext: (fault) => core.failNext(fault),
     clearFaults: () => core.clearFaults(),
     store: core.store,

@@ -1,25 +1,52 @@
+import { hasAccess } from '../../domain/expiry';
 import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, t } from '../i18n';
+import { VERBS } from '../verbs';
 import type { AdaptiveCard } from './render';
 import { renderRequesterNotice } from './requesterNotice';
 import { accessEnd, textContext, type CardViewer, type RequestCardOptions, type TextContext } from './requestParts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Notification #7 to the requester: their access ends in a few days, and what it covers. */
+/**
+ * Notification #7 to the requester: their access ends in a few days, and what it covers; Extend when the policy
+ * allows it now. Re-rendered when the access is extended (new date), an extension waits for approval, or it ended.
+ */
 export function renderAccessEndingSoon(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
   const text = textContext(viewer, options);
   const { locale } = text;
   const endsAt = accessEnd(request);
+  const date = endsAt ? formatDateTime(endsAt, locale, text.timeZone) : '';
+  if (!hasAccess(request)) {
+    return renderRequesterNotice(
+      {
+        title: t(locale, 'ended.title', { package: request.packageName }),
+        titleColor: 'default',
+        message: t(locale, 'ended.message', { date: date || formatDateTime(request.updatedAt, locale, text.timeZone) }),
+        facts: [],
+        resources: [],
+        resourcesHeading: '',
+        nextStep: t(locale, 'ended.nextStep'),
+      },
+      locale,
+    );
+  }
+  const pending = request.pendingExtension;
+  const messages = [
+    endsAt ? t(locale, request.extendedAt ? 'extension.extended' : 'endingSoon.message', { date }) : '',
+    pending ? t(locale, 'extension.pending', { date: formatDateTime(pending.newEndsAt, locale, text.timeZone) }) : '',
+  ];
+  const extendable = options.extendable === true && viewer.id === request.requester.id;
   return renderRequesterNotice(
     {
       title: endsAt ? endingTitle(request.packageName, endsAt, options.now, text) : t(locale, 'endingSoon.titleSoon', { package: request.packageName }),
       titleColor: 'warning',
-      message: endsAt ? t(locale, 'endingSoon.message', { date: formatDateTime(endsAt, locale, text.timeZone) }) : '',
+      message: messages.filter(Boolean).join(' '),
       facts: [],
       resources: request.resources.filter((r) => r.status === 'delivered'),
       resourcesHeading: t(locale, 'endingSoon.resourcesHeading'),
-      nextStep: t(locale, 'endingSoon.nextStep'),
+      nextStep: t(locale, extendable ? 'extension.nextStep' : 'endingSoon.nextStep'),
+      ...(extendable ? { action: { title: t(locale, 'extension.extend'), verb: VERBS.extendAccess, request } } : {}),
     },
     locale,
   );
@@ -41,4 +68,3 @@ function endingTitle(packageName: string, endsAt: string, now: Date, text: TextC
 function calendarDay(iso: string, text: TextContext): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: text.timeZone }).format(new Date(iso));
 }
-

@@ -6,10 +6,12 @@ import { cardRefresh } from './refresh';
 import { renderTemplate, type AdaptiveCard } from './render';
 import {
   decisionLine,
+  extensionFacts,
   fact,
   justificationSection,
   requestedDateFacts,
   requestedResourceSection,
+  requestName,
   stageStatus,
   stageTotal,
   submittedFact,
@@ -55,7 +57,7 @@ function renderApproval(
   const canAct = status === 'waiting' && isApprover && !isRequester;
   const words = {
     requester: request.requester.displayName,
-    package: request.packageName,
+    package: requestName(request, locale),
     date: stage ? formatDate(stage.dueAt, locale, text.timeZone) : '',
   };
 
@@ -71,6 +73,7 @@ function renderApproval(
       ...optionalFact(t(locale, 'fact.jobTitle'), request.requester.jobTitle),
       fact(t(locale, 'fact.package'), request.packageName),
       ...requestedDateFacts(request, locale),
+      ...extensionFacts(request, text),
       submittedFact(request, text),
       ...(stage ? stageFacts(request, stage, position, options, text) : []),
     ],

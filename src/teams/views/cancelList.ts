@@ -3,6 +3,7 @@ import { formatDateTime, stateText, t, type Locale } from '../i18n';
 import { VERBS } from '../verbs';
 import type { OverviewOptions } from './myRequests';
 import { renderTemplate, type AdaptiveCard } from './render';
+import { requestName } from './requestParts';
 
 export interface CancelListModel {
   /** The requester's requests that may still be canceled. */
@@ -19,7 +20,7 @@ export function renderCancelList(model: CancelListModel, locale: Locale, options
     showList: requests.length > 0,
     intro: t(locale, 'cancel.intro'),
     rows: requests.map((request) => ({
-      name: request.packageName,
+      name: requestName(request, locale),
       details: t(locale, 'cancel.details', {
         date: formatDateTime(request.submittedAt, locale, options.timeZone),
         state: stateText(locale, request.state),

@@ -5,5 +5,8 @@ export { renderRequestCard } from './requestCard';
 export { renderMyRequests, type MyRequestsModel, type OverviewOptions } from './myRequests';
 export { renderCancelList, type CancelListModel } from './cancelList';
 export { MAX_REFRESH_USERS, type CardRefresh } from './refresh';
+export { renderFailedRequests, type FailedRequestsModel } from './failedRequests';
+export { renderRequestHistory } from './requestHistory';
+export { renderReprocessOutcome } from './reprocessOutcome';
 export type { CardViewer, RequestCardOptions } from './requestParts';
 export type { Locale } from '../i18n';

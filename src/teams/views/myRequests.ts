@@ -1,10 +1,13 @@
-import { currentStage, type AccessRequest, type RequestState } from '../../domain/request';
+import { ACCESS_STATES } from '../../domain/expiry';
+import { currentStage, type AccessRequest } from '../../domain/request';
+import { VERBS } from '../verbs';
 import { formatDate, formatDateTime, t, type Locale } from '../i18n';
 import { renderTemplate, type AdaptiveCard } from './render';
 import {
   accessEnd,
   fact,
   requestedDateFacts,
+  requestName,
   resourceSection,
   stateBadge,
   submittedFact,
@@ -22,8 +25,6 @@ export interface OverviewOptions {
   timeZone?: string;
 }
 
-/** Requests in these states are access the person has now. */
-const ACCESS_STATES: readonly RequestState[] = ['delivered', 'partiallyDelivered'];
 /** Resource rows per request, and on the whole card: 20 requests of 90 resources must stay a small card. */
 const ROWS_PER_REQUEST = 5;
 const ROWS_PER_CARD = 16;
@@ -61,10 +62,26 @@ type RowBudget = ReturnType<typeof rowBudget>;
 function accessEntry(request: AccessRequest, text: TextContext, rows: RowBudget) {
   const { locale } = text;
   const endsAt = accessEnd(request);
-  return entry(request, text, rows, request.resources, [
+  const facts = [
     fact(t(locale, 'fact.accessSince'), formatDate(request.completedAt ?? request.updatedAt, locale, text.timeZone)),
     fact(t(locale, 'fact.accessEnds'), endsAt ? formatDate(endsAt, locale, text.timeZone) : t(locale, 'myRequests.noEndDate')),
-  ]);
+  ];
+  const pending = request.pendingExtension;
+  if (pending) facts.push(fact(t(locale, 'extension.newEnd'), t(locale, 'release.extensionPending', { date: formatDate(pending.newEndsAt, locale, text.timeZone) })));
+  const removing = request.removalStartedAt !== undefined;
+  const removalFailed = request.resources.some((r) => r.status === 'removalFailed');
+  const note = removalFailed ? t(locale, 'release.removalFailed') : removing ? t(locale, 'release.removing') : '';
+  return {
+    ...entry(request, text, rows, request.resources, facts),
+    showNote: note.length > 0,
+    note,
+    // Give access back early: each access row has its own button while nothing is being removed.
+    showRelease: !removing,
+    releaseTitle: t(locale, 'release.button'),
+    releaseVerb: VERBS.releaseAccess,
+    requestId: request.id,
+    version: request.version,
+  };
 }
 
 function requestEntry(request: AccessRequest, text: TextContext, rows: RowBudget) {
@@ -76,12 +93,21 @@ function requestEntry(request: AccessRequest, text: TextContext, rows: RowBudget
     facts.push(fact(t(locale, 'fact.approval'), t(locale, 'myRequests.stageDue', { stage: request.stages.length, date: due })));
   }
   if (request.state === 'scheduled') facts.push(...requestedDateFacts(request, locale));
-  return entry(request, text, rows, request.resources.filter((r) => r.status === 'failed'), facts);
+  return {
+    ...entry(request, text, rows, request.resources.filter((r) => r.status === 'failed'), facts),
+    showNote: false,
+    note: '',
+    showRelease: false,
+    releaseTitle: '',
+    releaseVerb: '',
+    requestId: request.id,
+    version: request.version,
+  };
 }
 
 function entry(request: AccessRequest, text: TextContext, rows: RowBudget, resources: AccessRequest['resources'], facts: Fact[]) {
   return {
-    name: request.packageName,
+    name: requestName(request, text.locale),
     ...stateBadge(request.state, text.locale),
     facts,
     ...resourceSection(resources, text.locale, rows(resources.length)),

@@ -12,6 +12,10 @@ export const TEMPLATE_NAMES = [
   'myRequests',
   'cancelList',
   'help',
+  'deliveryFailedAlert',
+  'failedRequests',
+  'requestHistory',
+  'reprocessOutcome',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

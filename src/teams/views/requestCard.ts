@@ -4,6 +4,7 @@ import { renderAccessDelivered } from './accessDelivered';
 import { renderAccessEnded } from './accessEnded';
 import { renderAccessEndingSoon } from './accessEndingSoon';
 import { renderApprovalReminder, renderApprovalRequest } from './approvalRequest';
+import { renderDeliveryFailedAlert } from './deliveryFailedAlert';
 import type { AdaptiveCard } from './render';
 import type { CardViewer, RequestCardOptions } from './requestParts';
 import { renderRequestDenied } from './requestDenied';
@@ -22,6 +23,7 @@ const RENDERERS: Record<
   accessDelivered: renderAccessDelivered,
   accessEndingSoon: renderAccessEndingSoon,
   accessEnded: renderAccessEnded,
+  deliveryFailedAlert: renderDeliveryFailedAlert,
 };
 
 /** The card of `kind` about `request` as `viewer` should see it now: a pure function of stored state. */

@@ -7,6 +7,7 @@ import {
   requestedDateFacts,
   stateBadge,
   submittedFact,
+  requestName,
   textContext,
   type CardViewer,
   type RequestCardOptions,
@@ -19,7 +20,7 @@ export function renderRequestDenied(request: AccessRequest, viewer: CardViewer, 
   const decision = finalDecision(request);
   const { stateText, stateColor } = stateBadge(request.state, locale);
   return renderTemplate('requestDenied', {
-    title: t(locale, 'denied.title', { package: request.packageName }),
+    title: t(locale, 'denied.title', { package: requestName(request, locale) }),
     ...(decision
       ? decisionLine(decision, text)
       : { outcome: stateText, outcomeColor: stateColor, showDecisionJustification: false, decisionJustification: '' }),

@@ -2,7 +2,7 @@ import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, t } from '../i18n';
 import type { AdaptiveCard } from './render';
 import { renderRequesterNotice } from './requesterNotice';
-import { fact, requestedDateFacts, submittedFact, textContext, type CardViewer, type RequestCardOptions } from './requestParts';
+import { fact, requestedDateFacts, requestName, submittedFact, textContext, type CardViewer, type RequestCardOptions } from './requestParts';
 
 /** Notification #3 to the requester: no approver decided in time. */
 export function renderRequestExpired(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
@@ -12,7 +12,7 @@ export function renderRequestExpired(request: AccessRequest, viewer: CardViewer,
   const deadline = formatDateTime(lastStage?.dueAt ?? request.completedAt ?? request.updatedAt, locale, text.timeZone);
   return renderRequesterNotice(
     {
-      title: t(locale, 'expired.title', { package: request.packageName }),
+      title: t(locale, 'expired.title', { package: requestName(request, locale) }),
       titleColor: 'warning',
       message: t(locale, 'expired.message', { date: deadline }),
       facts: [fact(t(locale, 'fact.package'), request.packageName), submittedFact(request, text), ...requestedDateFacts(request, locale)],

@@ -16,6 +16,8 @@ export interface RequestCardOptions {
   approverJustificationRequired: boolean;
   /** IANA zone for times on the card; the recipient's zone is usually unknown, so UTC by default. */
   timeZone?: string;
+  /** Whether the requester may extend this access now (policy, state, end date): the #7 card's Extend button. */
+  extendable?: boolean;
 }
 
 /** Locale and zone: everything a view needs to turn stored values into words. */
@@ -44,12 +46,15 @@ const STATE_COLORS: Record<RequestState, TextColor> = {
   expired: 'warning',
   canceled: 'default',
   accessExpired: 'default',
+  extended: 'good',
 };
 
 const DELIVERY_COLORS: Record<DeliveryStatus, TextColor> = {
   pending: 'default',
   delivered: 'good',
   failed: 'attention',
+  removed: 'default',
+  removalFailed: 'attention',
 };
 
 export type Fact = { label: string; value: string };
@@ -71,6 +76,21 @@ export function decisionLine(decision: Decision, text: TextContext) {
     showDecisionJustification: justification.length > 0,
     decisionJustification: t(text.locale, 'decision.justificationSuffix', { justification }),
   };
+}
+
+/** What a card calls the request: the package's name, marked when the request asks to extend access. */
+export function requestName(request: AccessRequest, locale: Locale): string {
+  return request.extensionOf ? t(locale, 'extension.name', { package: request.packageName }) : request.packageName;
+}
+
+/** On an extension request: when the access ends now, and until when the requester asks to keep it. */
+export function extensionFacts(request: AccessRequest, text: TextContext): Fact[] {
+  const target = request.extensionOf;
+  if (!target) return [];
+  return [
+    fact(t(text.locale, 'extension.currentEnd'), formatDateTime(target.currentEndsAt, text.locale, text.timeZone)),
+    fact(t(text.locale, 'extension.newEnd'), formatDateTime(target.newEndsAt, text.locale, text.timeZone)),
+  ];
 }
 
 export function fact(label: string, value: string): Fact {
@@ -129,7 +149,7 @@ export const MAX_RESOURCE_ROWS = 20;
 /** Graph error messages can be long; the card shows their start. */
 const MAX_ERROR_LENGTH = 200;
 
-const DELIVERY_ORDER: Record<DeliveryStatus, number> = { failed: 0, pending: 1, delivered: 2 };
+const DELIVERY_ORDER: Record<DeliveryStatus, number> = { removalFailed: 0, failed: 1, pending: 2, delivered: 3, removed: 4 };
 
 /** Rows of per-resource delivery status, plus how many did not fit. */
 export function resourceSection(resources: readonly ResourceDelivery[], locale: Locale, maxRows = MAX_RESOURCE_ROWS) {

@@ -6,6 +6,7 @@ import {
   fact,
   justificationSection,
   requestedDateFacts,
+  requestName,
   resourceSection,
   stageStatus,
   stageTotal,
@@ -35,7 +36,7 @@ export function renderRequestStatus(request: AccessRequest, viewer: CardViewer, 
   const { locale } = text;
   const stages = stageEntries(request, options, text);
   return renderTemplate('requestStatus', {
-    title: t(locale, 'status.title', { package: request.packageName }),
+    title: t(locale, 'status.title', { package: requestName(request, locale) }),
     ...stateBadge(request.state, locale),
     facts: [
       fact(t(locale, 'fact.package'), request.packageName),

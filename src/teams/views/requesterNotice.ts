@@ -1,4 +1,5 @@
-import type { ResourceDelivery } from '../../domain/request';
+import type { AccessRequest, ResourceDelivery } from '../../domain/request';
+import type { Verb } from '../verbs';
 import type { Locale } from '../i18n';
 import { renderTemplate, type AdaptiveCard } from './render';
 import { requestedResourceSection, type Fact, type TextColor } from './requestParts';
@@ -14,6 +15,8 @@ export interface RequesterNotice {
   resources: readonly ResourceDelivery[];
   resourcesHeading: string;
   nextStep: string;
+  /** One button about the request (the #7 card's Extend). */
+  action?: { title: string; verb: Verb; request: Pick<AccessRequest, 'id' | 'version'> };
 }
 
 export function renderRequesterNotice(notice: RequesterNotice, locale: Locale): AdaptiveCard {
@@ -26,5 +29,10 @@ export function renderRequesterNotice(notice: RequesterNotice, locale: Locale): 
     facts: notice.facts,
     ...requestedResourceSection(notice.resources, locale, notice.resourcesHeading),
     nextStep: notice.nextStep,
+    showAction: notice.action !== undefined,
+    actionTitle: notice.action?.title ?? '',
+    actionVerb: notice.action?.verb ?? '',
+    requestId: notice.action?.request.id ?? '',
+    version: notice.action?.request.version ?? 0,
   });
 }
