@@ -2,9 +2,13 @@
 import type { CardKind } from '../../src/domain/effects';
 import type { AccessRequest } from '../../src/domain/request';
 import type { Locale } from '../../src/teams/i18n';
+import type { AuditEntry } from '../../src/app/ports';
 import {
   renderCancelList,
+  renderFailedRequests,
   renderHelp,
+  renderReprocessOutcome,
+  renderRequestHistory,
   renderMyRequests,
   renderRequestCard,
   renderRequestForm,
@@ -83,4 +87,36 @@ export const SCENES: Scene[] = [
         { now: NOW },
       ),
   },
+  ...reprocessScenes(),
 ];
+
+/** The managers' cards: the channel alert (failed, then delivered after a reprocess), `failed`, history, outcome. */
+function reprocessScenes(): Scene[] {
+  const failed = withResourceNames({ ...partiallyDelivered!, completedAt: '2026-03-04T10:16:00.000Z' });
+  const reprocessed = { ...deliveredRequest(), reprocessedAt: '2026-03-05T08:00:00.000Z' };
+  const trail: AuditEntry[] = [
+    { version: 1, at: '2026-03-02T08:30:00.000Z', action: 'transition', actorId: REQUESTER.id, outcome: '→ submitted', detail: 'request for Sales team submitted by Megan Bowen' },
+    { version: 3, at: '2026-03-04T10:15:00.000Z', action: 'transition', actorId: APPROVER.id, outcome: 'pendingApproval → approved', detail: 'stage 1 approved by Adele Vance' },
+    { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'group Sales Team (member)', outcome: 'delivered' },
+    { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'app role CRM Reader', outcome: 'failed: Authorization_RequestDenied' },
+    { version: 5, at: '2026-03-05T08:00:00.000Z', action: 'reprocess', actorId: STAGE_TWO_APPROVER.id, detail: 'resources not delivered sent again', outcome: 'queued' },
+  ];
+  const names = { [REQUESTER.id]: REQUESTER.displayName, [APPROVER.id]: APPROVER.displayName, [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName };
+  return [
+    { name: 'deliveryFailedAlert-partiallyDelivered', render: card('deliveryFailedAlert', failed, 'channel:sales') },
+    { name: 'deliveryFailedAlert-delivered', render: card('deliveryFailedAlert', reprocessed, 'channel:sales') },
+    { name: 'failedRequests', render: (locale) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed], now: NOW }, locale) },
+    { name: 'requestHistory', render: (locale) => renderRequestHistory(failed, trail, names, locale) },
+    {
+      name: 'reprocessOutcome',
+      render: (locale) =>
+        renderReprocessOutcome(
+          [
+            { requestId: failed.id, status: 'queued', request: failed },
+            { requestId: reprocessed.id, status: 'refused', request: reprocessed, messageKey: 'error.notReprocessable', params: { state: 'delivered' } },
+          ],
+          locale,
+        ),
+    },
+  ];
+}
