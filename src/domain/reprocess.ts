@@ -32,13 +32,18 @@ export function reprocessDeadline(request: Pick<AccessRequest, 'completedAt'>): 
 /** Whether the request is in a failed state and still inside its window (what the cards' buttons follow). */
 export function isReprocessable(request: AccessRequest, now: Date): boolean {
   const deadline = reprocessDeadline(request);
-  return REPROCESSABLE_STATES.includes(request.state) && deadline !== undefined && now.getTime() <= deadline.getTime();
+  return (
+    REPROCESSABLE_STATES.includes(request.state) && !request.removalStartedAt && deadline !== undefined && now.getTime() <= deadline.getTime()
+  );
 }
 
 /** Role first (a stranger learns nothing about the request), then state, then the 14-day window. */
 export function assertCanReprocess(request: AccessRequest, isManager: boolean, now: Date): void {
   if (!isManager) throw new ForbiddenError('error.notRequestManager');
-  if (!REPROCESSABLE_STATES.includes(request.state)) throw new ConflictError('error.notReprocessable', { state: request.state });
+  // Once the access is being removed (it expired or was released) there is nothing left to deliver.
+  if (!REPROCESSABLE_STATES.includes(request.state) || request.removalStartedAt) {
+    throw new ConflictError('error.notReprocessable', { state: request.state });
+  }
   const deadline = reprocessDeadline(request);
   if (!deadline || now.getTime() > deadline.getTime()) {
     throw new ExpiredError('error.reprocessWindowOver', { days: REPROCESS_WINDOW_DAYS });

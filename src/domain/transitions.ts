@@ -280,12 +280,13 @@ export function recordDelivery(
     return { next: advance(request, { state: 'delivering', resources }, now), effects: [{ kind: 'deliver', notBefore }] };
   }
   const delivered = resources.filter((r) => r.status === 'delivered').length;
-  // A reprocessed delivery keeps the end date it first got.
+  // The first completion counts (the 14-day reprocess window runs from it), and so does the first end date.
+  const completedAt = request.completedAt ?? at;
   const endsAt = delivered === 0 ? undefined : (request.accessEndsAt ?? accessEndsAt(policy.expiration, now, request.endDate));
   const expiry = request.accessEndsAt ? [] : expirySchedule(request.id, endsAt, policy.expiryReminderDays, now);
   if (delivered === resources.length) {
     return {
-      next: advance(request, { state: 'delivered', resources, completedAt: at, accessEndsAt: endsAt }, now),
+      next: advance(request, { state: 'delivered', resources, completedAt, accessEndsAt: endsAt }, now),
       effects: [
         REFRESH_STATUS,
         { kind: 'notify', recipientId: request.requester.id, card: 'accessDelivered' },
@@ -297,7 +298,7 @@ export function recordDelivery(
   }
   const state: RequestState = delivered > 0 ? 'partiallyDelivered' : 'deliveryFailed';
   return {
-    next: advance(request, { state, resources, completedAt: at, accessEndsAt: endsAt }, now),
+    next: advance(request, { state, resources, completedAt, accessEndsAt: endsAt }, now),
     effects: [REFRESH_STATUS, ...expiry, { kind: 'syncFailedIndex' }, { kind: 'alertManagers' }],
   };
 }
