@@ -55,7 +55,8 @@ export interface RunningApp {
 
 type Stopper = () => Promise<void>;
 
-const SWEEP_LEASE_IN_MS = 5 * 60_000;
+/** Long enough for one sweep; short enough that a crashed holder blocks the others only briefly. */
+const SWEEP_LEASE_IN_MS = 2 * 60_000;
 
 /** Starts the bot. Throws ConfigError/CatalogError/TablesConfigError/GraphSeedError for a bad setup. */
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
@@ -160,19 +161,33 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);
   stoppers.push(() => scheduler.stop());
 
-  const sweep = async (abandonedAfterInMs?: number) => {
-    try {
-      if (!(await lease.acquire('outbox-sweep', holderId, SWEEP_LEASE_IN_MS, clock.now()))) return;
-      await effects.sweep(undefined, abandonedAfterInMs);
-      await lease.release('outbox-sweep', holderId);
-    } catch (err) {
-      logger.warn({ err: describe(err) }, 'outbox sweep failed');
-    }
-  };
   // With its own embedded Azurite the bot is the storage's only user: whatever was left unfinished (a crash,
-  // kill -9) is its own, so it resumes it at once instead of waiting for the abandonment window.
-  void sweep(config.tables.kind === 'embedded' ? 0 : undefined);
-  const timer = setInterval(() => void sweep(), options.sweepIntervalInMs ?? 30_000);
+  // kill -9) is its own, so at start-up it resumes all of it at once, with no lease to wait for.
+  const soleOwner = config.tables.kind === 'embedded';
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = (atStartup: boolean) => {
+    sweeping = sweeping.then(async () => {
+      try {
+        if (atStartup && soleOwner) {
+          await effects.sweep(undefined, 0);
+          return;
+        }
+        if (!(await lease.acquire('outbox-sweep', holderId, SWEEP_LEASE_IN_MS, clock.now()))) return;
+        try {
+          await effects.sweep();
+        } finally {
+          await lease.release('outbox-sweep', holderId);
+        }
+      } catch (err) {
+        logger.warn({ err: describe(err) }, 'outbox sweep failed');
+      }
+    });
+    return sweeping;
+  };
+  void sweep(true);
+  // Stopping waits for a sweep under way, so its lease is given back.
+  stoppers.push(() => sweeping);
+  const timer = setInterval(() => void sweep(false), options.sweepIntervalInMs ?? 30_000);
   timer.unref();
   stoppers.push(async () => clearInterval(timer));
 

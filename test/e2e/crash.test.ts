@@ -61,8 +61,8 @@ interface Bot {
 async function startBot(dataDir: string, graphUrl: string): Promise<Bot> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--disable-warning=DEP0111', 'src/index.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, GRAPH_BASE_URL: graphUrl, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, GRAPH_BASE_URL: graphUrl, LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'error' },
+    stdio: ['ignore', process.env.CRASH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   await until(`the bot at ${url} to be healthy`, async () => {
