@@ -92,7 +92,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const address = server.address();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
-  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, stoppers), startGraph(config, stoppers)]);
+  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, stoppers), startGraph(config, stoppers, logger)]);
   const tables = createTables({ ...tablesConnection, prefix: config.tablesPrefix });
   await tables.ensureTables();
 
@@ -210,10 +210,12 @@ async function startStorage(config: Config, stoppers: Stopper[]): Promise<Tables
   }
 }
 
-async function startGraph(config: Config, stoppers: Stopper[]): Promise<string> {
+async function startGraph(config: Config, stoppers: Stopper[], logger: Logger): Promise<string> {
   if (config.graphBaseUrl) return config.graphBaseUrl;
   const emulator = await startGraphEmulator({ seedFile: resolve(config.directorySeedFile) });
   stoppers.push(() => emulator.close());
+  // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
+  logger.info({ graph: emulator.url, faults: `${emulator.controlUrl}/faults` }, 'Graph emulator ready');
   return emulator.url;
 }
 

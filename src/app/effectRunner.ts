@@ -5,7 +5,7 @@
  */
 import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
-import type { Resource } from '../catalog/types';
+import type { ResourceDelivery } from '../domain/request';
 import { recordRemoval, type RemovalResult } from '../domain/expiry';
 import { recordDelivery, startStage, undeliveredResources, type GrantResult } from '../domain/transitions';
 import { resolveStageApprovers } from './approvers';
@@ -121,7 +121,7 @@ export class EffectRunner {
     const { next, effects } = recordRemoval(request, results, this.ctx.clock.now());
     const audit = results.map((r, i) => ({
       action: 'graphRemove',
-      detail: describeResource(todo[i].resource),
+      detail: describeDelivery(todo[i]),
       outcome: r.status === 'removed' ? 'removed' : `failed${r.transient ? ' (will retry)' : ''}: ${r.error}`,
     }));
     await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
@@ -214,7 +214,7 @@ export class EffectRunner {
     const { next, effects } = recordDelivery(request, results, policyOf(this.ctx.catalog, request), this.ctx.clock.now());
     const audit = results.map((r, i) => ({
       action: 'graphWrite',
-      detail: describeResource(todo[i].resource),
+      detail: describeDelivery(todo[i]),
       outcome: r.status === 'delivered' ? 'delivered' : `failed${r.transient ? ' (will retry)' : ''}: ${r.error}`,
     }));
     await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
@@ -222,9 +222,11 @@ export class EffectRunner {
   }
 }
 
-/** A resource in plain words for logs and the audit trail (display names when the request has them). */
-export function describeResource(resource: Resource): string {
-  return resource.type === 'group' ? `group ${resource.groupId} (${resource.role})` : `app role ${resource.appRoleId} of ${resource.servicePrincipalId}`;
+/** A resource in plain words for the audit trail: its display names when the request has them, else its ids. */
+export function describeDelivery({ resource, displayName, appDisplayName }: ResourceDelivery): string {
+  return resource.type === 'group'
+    ? `group ${displayName ?? resource.groupId} (${resource.role})`
+    : `app role ${displayName ?? resource.appRoleId} of ${appDisplayName ?? resource.servicePrincipalId}`;
 }
 
 export function describe(err: unknown): string {
