@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DefaultAzureCredential } from '@azure/identity';
 import type { AppContext } from './app/context';
 import { runDueItem } from './app/dueWork';
 import { EffectRunner, describe } from './app/effectRunner';
@@ -21,6 +20,7 @@ import { GraphProvisioner } from './graph/provisioner';
 import { startAzurite } from './local/azurite';
 import { DevClock } from './local/devClock';
 import { GraphSeedError, startGraphEmulator } from './local/graphEmulator';
+import { credentialsFor, type AzureCredentials } from './credentials';
 import { createLogger } from './logger';
 import { createServer } from './server';
 import { TableConversationStore } from './storage/conversationStore';
@@ -76,6 +76,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   // Local mode runs on a DevClock (over the given clock, if any) so /api/dev/clock can move it.
   const clock = config.localMode && !(options.clock instanceof DevClock) ? new DevClock(options.clock) : (options.clock ?? systemClock);
   const catalog = await loadCatalog(resolve(config.catalogFile));
+  const credentials = credentialsFor(config);
 
   const built: { bot?: TeamsBot; tick?: () => Promise<unknown> } = {};
   let notReady: string | undefined = 'storage and Microsoft Graph are starting';
@@ -92,13 +93,13 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const address = server.address();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
-  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, stoppers), startGraph(config, stoppers, logger)]);
+  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, credentials, stoppers), startGraph(config, stoppers, logger)]);
   const tables = createTables({ ...tablesConnection, prefix: config.tablesPrefix });
   await tables.ensureTables();
 
   const graphClient = createGraphClient({
     baseUrl: graphBaseUrl,
-    credential: config.graphAuthenticated ? new DefaultAzureCredential() : undefined,
+    credential: credentials.graph,
   });
   const conversations = new TableConversationStore({ tables });
   const adapter = createAdapter(config.bot);
@@ -196,12 +197,13 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   return { url, effects, scheduler, clock, stop: stopAll };
 }
 
-async function startStorage(config: Config, stoppers: Stopper[]): Promise<TablesConnection> {
+async function startStorage(config: Config, credentials: AzureCredentials, stoppers: Stopper[]): Promise<TablesConnection> {
   switch (config.tables.kind) {
     case 'connectionString':
       return { connectionString: config.tables.connectionString };
     case 'endpoint':
-      return { endpoint: config.tables.endpoint, credential: new DefaultAzureCredential() };
+      // credentialsFor always gives Table Storage a credential when it is reached through an endpoint.
+      return { endpoint: config.tables.endpoint, credential: credentials.tables! };
     case 'embedded': {
       const azurite = await startAzurite({ location: resolve(config.tables.dataDir, 'azurite') });
       stoppers.push(() => azurite.stop());
