@@ -13,11 +13,12 @@ import {
   renderRequestCard,
   renderRequestForm,
   type AdaptiveCard,
-  type RequestCardOptions,
 } from '../../src/teams/views';
 import {
   APPROVER,
+  CARD_OPTIONS,
   ESCALATION_APPROVER,
+  HISTORY_NAMES,
   NOW,
   OTHER_APPROVER,
   REQUESTER,
@@ -38,10 +39,8 @@ export interface Scene {
   render: (locale: Locale) => AdaptiveCard;
 }
 
-const OPTIONS: RequestCardOptions = { now: NOW, stageCount: 2, approverJustificationRequired: true };
-
 function card(kind: CardKind, request: AccessRequest, viewerId: string) {
-  return (locale: Locale) => renderRequestCard(kind, withResourceNames(request), { id: viewerId, locale }, OPTIONS);
+  return (locale: Locale) => renderRequestCard(kind, withResourceNames(request), { id: viewerId, locale }, CARD_OPTIONS);
 }
 
 const pending = buildRequest();
@@ -101,12 +100,11 @@ function reprocessScenes(): Scene[] {
     { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'app role CRM Reader', outcome: 'failed: Authorization_RequestDenied' },
     { version: 5, at: '2026-03-05T08:00:00.000Z', action: 'reprocess', actorId: STAGE_TWO_APPROVER.id, detail: 'resources not delivered sent again', outcome: 'queued' },
   ];
-  const names = { [REQUESTER.id]: REQUESTER.displayName, [APPROVER.id]: APPROVER.displayName, [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName };
   return [
     { name: 'deliveryFailedAlert-partiallyDelivered', render: card('deliveryFailedAlert', failed, 'channel:sales') },
     { name: 'deliveryFailedAlert-delivered', render: card('deliveryFailedAlert', reprocessed, 'channel:sales') },
     { name: 'failedRequests', render: (locale) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed], now: NOW }, locale) },
-    { name: 'requestHistory', render: (locale) => renderRequestHistory(failed, trail, names, locale) },
+    { name: 'requestHistory', render: (locale) => renderRequestHistory(failed, trail, HISTORY_NAMES, locale) },
     {
       name: 'reprocessOutcome',
       render: (locale) =>

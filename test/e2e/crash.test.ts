@@ -6,7 +6,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite } from '../../src/local/azurite';
@@ -15,21 +14,8 @@ import { TableRequestStore } from '../../src/storage/requestStore';
 import { createTables } from '../../src/storage/tables';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE } from './support';
-
-const CRM_USERS_GROUP = '22222222-0000-4000-8000-000000000001';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { CRM_USERS as CRM_USERS_GROUP, CRM_SP } from '../support/demoTenant';
+import { freePort, PEOPLE } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

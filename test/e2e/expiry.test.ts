@@ -4,21 +4,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { cardActions, cardOf, cardText, type SentActivity } from '../support/fakeConnector';
-import { personalConversationId, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE, startE2eBot, type E2eBot } from './support';
-
-const CRM_USERS_GROUP = '22222222-0000-4000-8000-000000000001';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
-
-function cardsTo(bot: E2eBot, user: TeamsUser): SentActivity[] {
-  return bot.connector.inConversation(personalConversationId(user)).filter((a) => a.kind === 'send' && cardOf(a));
-}
-
-function lastCardTo(bot: E2eBot, user: TeamsUser): SentActivity {
-  const card = cardsTo(bot, user).at(-1);
-  assert.ok(card, `${user.name} got a card`);
-  return card;
-}
+import type { TeamsUser } from '../support/teamsClient';
+import { CRM_USERS as CRM_USERS_GROUP, CRM_SP } from '../support/demoTenant';
+import { cardsTo, PEOPLE, requireLastCardTo, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
 
 function button(sent: SentActivity, verb: string) {
   const action = cardActions(cardOf(sent)).find((a) => a.verb === verb);
@@ -36,10 +24,10 @@ async function click(bot: E2eBot, user: TeamsUser, verb: string, data: unknown, 
 /** `requester` asks for CRM users and Megan approves: delivered (group membership + app role). */
 async function deliveredCrm(bot: E2eBot, requester: TeamsUser): Promise<void> {
   await bot.teams.say(requester, 'request');
-  await click(bot, requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, lastCardTo(bot, requester).activityId);
-  const approval = lastCardTo(bot, PEOPLE.megan);
+  await click(bot, requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, requireLastCardTo(bot, requester).activityId);
+  const approval = requireLastCardTo(bot, PEOPLE.megan);
   await click(bot, PEOPLE.megan, 'request.approve', { ...button(approval, 'request.approve'), approverJustification: 'ok' }, approval.activityId);
-  assert.match(cardText(cardOf(lastCardTo(bot, requester))), /You now have access to CRM users/);
+  assert.match(cardText(cardOf(requireLastCardTo(bot, requester))), /You now have access to CRM users/);
 }
 
 function holdsCrm(bot: E2eBot, user: TeamsUser): { member: boolean; appRole: boolean } {
@@ -53,7 +41,7 @@ function holdsCrm(bot: E2eBot, user: TeamsUser): { member: boolean; appRole: boo
 
 async function statusText(bot: E2eBot, user: TeamsUser): Promise<{ text: string; card: SentActivity }> {
   await bot.teams.say(user, 'status');
-  const card = lastCardTo(bot, user);
+  const card = requireLastCardTo(bot, user);
   return { text: cardText(cardOf(card)), card };
 }
 
@@ -62,8 +50,7 @@ describe('e2e: access expiry, extension and release with the dev clock', functio
   let bot: E2eBot;
 
   before(async () => {
-    bot = await startE2eBot();
-    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    bot = await startE2eBotWithEveryoneInstalled();
   });
 
   after(async () => bot?.stop());
@@ -77,7 +64,7 @@ describe('e2e: access expiry, extension and release with the dev clock', functio
     const reminder = await bot.advanceAndTick('P351D');
     await bot.settle();
     assert.equal(reminder.done, 1, JSON.stringify(reminder));
-    const endingSoon = lastCardTo(bot, adele);
+    const endingSoon = requireLastCardTo(bot, adele);
     assert.match(cardText(cardOf(endingSoon)), /Your access to CRM users ends in 14 days/);
 
     const extended = await click(bot, adele, 'access.extend', button(endingSoon, 'access.extend'), endingSoon.activityId);
@@ -94,13 +81,13 @@ describe('e2e: access expiry, extension and release with the dev clock', functio
     await bot.settle();
     assert.equal(next.done, 1, JSON.stringify(next));
     assert.equal(cardsTo(bot, adele).length, sentBefore + 1);
-    assert.match(cardText(cardOf(lastCardTo(bot, adele))), /ends in 14 days/);
+    assert.match(cardText(cardOf(requireLastCardTo(bot, adele))), /ends in 14 days/);
 
     // At the new end: removed from the group and the app role, accessExpired, #8.
     await bot.advanceAndTick('P14D');
     await bot.settle();
     assert.deepEqual(holdsCrm(bot, adele), { member: false, appRole: false });
-    assert.match(cardText(cardOf(lastCardTo(bot, adele))), /Your access to CRM users has ended/);
+    assert.match(cardText(cardOf(requireLastCardTo(bot, adele))), /Your access to CRM users has ended/);
     const { text } = await statusText(bot, adele);
     assert.match(text, /Access ended/);
   });
@@ -113,7 +100,7 @@ describe('e2e: access expiry, extension and release with the dev clock', functio
     const answer = await click(bot, isaiah, 'access.release', button(card, 'access.release'), card.activityId);
     assert.match(cardText(answer.value), /being removed/);
     assert.deepEqual(holdsCrm(bot, isaiah), { member: false, appRole: false });
-    assert.match(cardText(cardOf(lastCardTo(bot, isaiah))), /Your access to CRM users has ended/);
+    assert.match(cardText(cardOf(requireLastCardTo(bot, isaiah))), /Your access to CRM users has ended/);
     const after = await statusText(bot, isaiah);
     assert.match(after.text, /Access ended/);
     assert.equal(cardActions(cardOf(after.card)).filter((a) => a.verb === 'access.release').length, 0);

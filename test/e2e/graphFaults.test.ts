@@ -6,10 +6,8 @@ import { strict as assert } from 'node:assert';
 import { GraphEmulatorControl } from '../../src/local/graphEmulator/controlClient';
 import { cardActions, cardOf, cardText } from '../support/fakeConnector';
 import { personalConversationId, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE, startE2eBot, type E2eBot } from './support';
-
-const CRM_USERS_GROUP = '22222222-0000-4000-8000-000000000001';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
+import { CRM_USERS as CRM_USERS_GROUP, CRM_SP } from '../support/demoTenant';
+import { PEOPLE, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
 
 describe('e2e: 20 % transient Graph faults', function () {
   this.timeout(120_000);
@@ -24,9 +22,8 @@ describe('e2e: 20 % transient Graph faults', function () {
   ];
 
   before(async () => {
-    bot = await startE2eBot();
+    bot = await startE2eBotWithEveryoneInstalled();
     graph = GraphEmulatorControl.fromGraphBaseUrl(bot.graph.url);
-    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
   });
 
   after(async () => bot?.stop());

@@ -3,17 +3,9 @@
  * reminder, timeout, scheduled start, cancel, status, and two approvers clicking at the same moment.
  */
 import { strict as assert } from 'node:assert';
-import { cardActions, cardOf, cardText, type SentActivity } from '../support/fakeConnector';
-import { personalConversationId, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE, startE2eBot, type E2eBot } from './support';
-
-function sentTo(bot: E2eBot, user: TeamsUser, kind: SentActivity['kind'] = 'send'): SentActivity[] {
-  return bot.connector.inConversation(personalConversationId(user)).filter((a) => a.kind === kind && cardOf(a));
-}
-
-function lastCardTo(bot: E2eBot, user: TeamsUser, kind: SentActivity['kind'] = 'send'): SentActivity | undefined {
-  return sentTo(bot, user, kind).at(-1);
-}
+import { cardActions, cardOf, cardText } from '../support/fakeConnector';
+import type { TeamsUser } from '../support/teamsClient';
+import { cardsTo, lastCardTo, PEOPLE, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
 
 /** The data of a button on the latest card sent to `user`. */
 function button(bot: E2eBot, user: TeamsUser, verb: string) {
@@ -36,8 +28,7 @@ describe('e2e: the approval lifecycle with the dev clock', function () {
 
   // catalog.sample.json's "Finance reports": the requester's manager, then Patti (forwarded to Lee after 2 days).
   before(async () => {
-    bot = await startE2eBot();
-    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    bot = await startE2eBotWithEveryoneInstalled();
   });
 
   after(async () => bot?.stop());
@@ -55,7 +46,7 @@ describe('e2e: the approval lifecycle with the dev clock', function () {
     // Stage 2: Patti, only after stage 1 approved.
     const stage2Card = lastCardTo(bot, PEOPLE.patti);
     assert.match(cardText(cardOf(stage2Card)), /2 of 2/);
-    assert.equal(sentTo(bot, PEOPLE.lee).filter((a) => cardActions(cardOf(a)).length > 0).length, 0, 'Lee is not asked yet');
+    assert.equal(cardsTo(bot, PEOPLE.lee).filter((a) => cardActions(cardOf(a)).length > 0).length, 0, 'Lee is not asked yet');
 
     // Diego's old stage-1 card is closed: a click is 409.
     const late = await bot.teams.click(PEOPLE.diego, 'request.deny', stage1.data, stage1.activityId);

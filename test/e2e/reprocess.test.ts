@@ -6,29 +6,19 @@
 import { strict as assert } from 'node:assert';
 import { cardActions, cardOf, cardText, type SentActivity } from '../support/fakeConnector';
 import { personalConversationId, type ChannelPlace, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE, startE2eBot, type E2eBot } from './support';
+import { CRM_USERS as CRM_USERS_GROUP } from '../support/demoTenant';
+import { PEOPLE, requireLastCardTo, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
 
 const SALES: ChannelPlace = { teamId: '19:sales-team@thread.tacv2', channelId: '19:sales-access-requests@thread.tacv2' };
-const CRM_USERS_GROUP = '22222222-0000-4000-8000-000000000001';
 const APP_ROLE_WRITE = /\/servicePrincipals\/[^/]+\/appRoleAssignedTo$/;
-
-function cardsTo(bot: E2eBot, user: TeamsUser): SentActivity[] {
-  return bot.connector.inConversation(personalConversationId(user)).filter((a) => a.kind === 'send' && cardOf(a));
-}
-
-function lastCardTo(bot: E2eBot, user: TeamsUser): SentActivity {
-  const card = cardsTo(bot, user).at(-1);
-  assert.ok(card, `${user.name} got a card`);
-  return card;
-}
 
 /** Adele asks for CRM users and Diego approves; returns the request id. */
 async function requestApproved(bot: E2eBot, requester: TeamsUser): Promise<string> {
   await bot.teams.say(requester, 'request');
-  const submitted = await bot.teams.click(requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, lastCardTo(bot, requester).activityId);
+  const submitted = await bot.teams.click(requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, requireLastCardTo(bot, requester).activityId);
   assert.equal(submitted.statusCode, 200, submitted.message);
   await bot.settle();
-  const approval = lastCardTo(bot, PEOPLE.diego);
+  const approval = requireLastCardTo(bot, PEOPLE.diego);
   const approve = cardActions(cardOf(approval)).find((a) => a.verb === 'request.approve');
   assert.ok(approve?.data, 'Diego can approve');
   const decided = await bot.teams.click(PEOPLE.diego, 'request.approve', { ...approve.data, approverJustification: 'OK' }, approval.activityId);
@@ -49,8 +39,7 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
   let bot: E2eBot;
 
   before(async () => {
-    bot = await startE2eBot();
-    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    bot = await startE2eBotWithEveryoneInstalled();
     // The bot hears from the sales channel first (that is how it learns where to post).
     const hello = await bot.teams.sayInChannel(PEOPLE.patti, 'hello', SALES);
     assert.equal(hello.status, 200);
@@ -109,7 +98,7 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
     await bot.settle();
 
     // Delivered: Adele got #6; the group membership was written once; the app role now too.
-    assert.match(cardText(cardOf(lastCardTo(bot, PEOPLE.adele))), /You now have access to CRM users/);
+    assert.match(cardText(cardOf(requireLastCardTo(bot, PEOPLE.adele))), /You now have access to CRM users/);
     const succeeded = bot.graph.writes().filter((w) => w.status < 300);
     assert.equal(succeeded.filter((w) => w.path.includes(`/groups/${CRM_USERS_GROUP}/members`)).length, 1);
     assert.equal(succeeded.filter((w) => APP_ROLE_WRITE.test(w.path)).length, 1);

@@ -3,21 +3,10 @@
  * approval cards → approve/deny → Graph writes (emulator) → the requester is told. Plus forged clicks.
  */
 import { strict as assert } from 'node:assert';
-import { cardActions, cardOf, cardText, type SentActivity } from '../support/fakeConnector';
+import { cardActions, cardOf, cardText } from '../support/fakeConnector';
 import { personalConversationId, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE, startE2eBot, type E2eBot } from './support';
-
-const CRM_USERS_GROUP = '22222222-0000-4000-8000-000000000001';
-const SALES_TEAM_GROUP = '22222222-0000-4000-8000-000000000002';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
-const CRM_READER_ROLE = '44444444-0000-4000-8000-000000000001';
-
-function lastCardTo(bot: E2eBot, user: TeamsUser, kind: SentActivity['kind'] = 'send'): SentActivity | undefined {
-  return bot.connector
-    .inConversation(personalConversationId(user))
-    .filter((a) => a.kind === kind && cardOf(a))
-    .pop();
-}
+import { CRM_USERS as CRM_USERS_GROUP, CRM_READER as CRM_READER_ROLE, CRM_SP, SALES_TEAM as SALES_TEAM_GROUP } from '../support/demoTenant';
+import { lastCardTo, PEOPLE, startE2eBot, type E2eBot } from './support';
 
 function approveButton(bot: E2eBot, approver: TeamsUser) {
   const card = lastCardTo(bot, approver);

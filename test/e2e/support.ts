@@ -2,13 +2,15 @@
  * Starts the whole bot as `npm start` would, but on free ports, against the shared test Azurite,
  * a Graph emulator seeded from directory.sample.json, and a fake Bot Connector.
  */
+import { strict as assert } from 'node:assert';
+import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
 import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
 import { useAzurite, uniquePrefix } from '../support/azurite';
-import { startFakeConnector, type FakeConnector } from '../support/fakeConnector';
-import { TeamsClient, type TeamsUser } from '../support/teamsClient';
+import { cardOf, startFakeConnector, type FakeConnector, type SentActivity } from '../support/fakeConnector';
+import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
 
 export const PEOPLE = {
   adele: { aadObjectId: '11111111-0000-4000-8000-000000000001', name: 'Adele Vance', locale: 'en-US' },
@@ -73,4 +75,40 @@ export async function startE2eBot(env: Record<string, string> = {}): Promise<E2e
       await Promise.all([graph.close(), connector.close()]);
     },
   };
+}
+
+/** `startE2eBot()`, then every person in PEOPLE installs the bot. */
+export async function startE2eBotWithEveryoneInstalled(): Promise<E2eBot> {
+  const bot = await startE2eBot();
+  for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+  return bot;
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The cards the bot sent (`send`) or updated (`update`) in `user`'s personal chat, oldest first. */
+export function cardsTo(bot: E2eBot, user: TeamsUser, kind: SentActivity['kind'] = 'send'): SentActivity[] {
+  return bot.connector.inConversation(personalConversationId(user)).filter((a) => a.kind === kind && cardOf(a));
+}
+
+/** The latest card sent (or updated) in `user`'s personal chat, if any. */
+export function lastCardTo(bot: E2eBot, user: TeamsUser, kind: SentActivity['kind'] = 'send'): SentActivity | undefined {
+  return cardsTo(bot, user, kind).at(-1);
+}
+
+/** The latest card sent to `user`; fails the test when there is none. */
+export function requireLastCardTo(bot: E2eBot, user: TeamsUser): SentActivity {
+  const card = lastCardTo(bot, user);
+  assert.ok(card, `${user.name} got a card`);
+  return card;
 }

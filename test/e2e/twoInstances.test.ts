@@ -4,27 +4,15 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
 import { useAzurite, uniquePrefix } from '../support/azurite';
 import { cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
-import { PEOPLE } from './support';
+import { freePort, PEOPLE } from './support';
 
 interface Instance {
   url: string;
   process: ChildProcess;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {

@@ -5,20 +5,7 @@ import { GraphDirectory } from '../../src/graph/directory';
 import { GraphCallError } from '../../src/graph/errors';
 import { createGraphClient, GRAPH_DEFAULT_SCOPE, nextLinkPath, splitGraphBaseUrl } from '../../src/graph/graphClient';
 import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
-
-const ADELE = '11111111-0000-4000-8000-000000000001';
-const DIEGO = '11111111-0000-4000-8000-000000000002';
-const PATTI = '11111111-0000-4000-8000-000000000003';
-const MEGAN = '11111111-0000-4000-8000-000000000005';
-const ISAIAH = '11111111-0000-4000-8000-000000000006';
-const GRADY = '11111111-0000-4000-8000-000000000007';
-const CRM_USERS = '22222222-0000-4000-8000-000000000001';
-const SALES_TEAM = '22222222-0000-4000-8000-000000000002';
-const CRM_APPROVERS = '22222222-0000-4000-8000-000000000003';
-const SALES_LEADS = '22222222-0000-4000-8000-000000000004';
-const MARKETING_TEAM = '22222222-0000-4000-8000-000000000005';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
-const MISSING = '99999999-0000-4000-8000-000000000099';
+import { ADELE, DIEGO, PATTI, MEGAN, ISAIAH, GRADY, CRM_USERS, SALES_TEAM, CRM_APPROVERS, SALES_LEADS, MARKETING_TEAM, CRM_SP, MISSING, startDemoGraphEmulator } from '../support/demoTenant';
 
 const fastRetry = { maxRetries: 2, delayInSeconds: 0 };
 
@@ -29,7 +16,7 @@ describe('GraphDirectory over the Graph emulator', () => {
 
   before(async () => {
     // A page size of 1 makes every collection call follow @odata.nextLink.
-    emulator = await startGraphEmulator({ seedFile: 'directory.sample.json', port: 0, maxPageSize: 1 });
+    emulator = await startDemoGraphEmulator({ maxPageSize: 1 });
     directory = new GraphDirectory(createGraphClient({ baseUrl: emulator.url, retry: fastRetry }));
   });
 

@@ -13,21 +13,7 @@ import {
   type GraphSeedInput,
   type RequestRecord,
 } from '../../src/local/graphEmulator';
-
-const ADELE = '11111111-0000-4000-8000-000000000001';
-const DIEGO = '11111111-0000-4000-8000-000000000002';
-const PATTI = '11111111-0000-4000-8000-000000000003';
-const LEE = '11111111-0000-4000-8000-000000000004';
-const MEGAN = '11111111-0000-4000-8000-000000000005';
-const ISAIAH = '11111111-0000-4000-8000-000000000006';
-const GRADY = '11111111-0000-4000-8000-000000000007';
-const CRM_USERS = '22222222-0000-4000-8000-000000000001';
-const SALES_TEAM = '22222222-0000-4000-8000-000000000002';
-const MARKETING_TEAM = '22222222-0000-4000-8000-000000000005';
-const CRM_SP = '33333333-0000-4000-8000-000000000001';
-const CRM_READER = '44444444-0000-4000-8000-000000000001';
-const CRM_EDITOR = '44444444-0000-4000-8000-000000000002';
-const MISSING = '99999999-0000-4000-8000-000000000099';
+import { ADELE, DIEGO, PATTI, LEE, MEGAN, ISAIAH, GRADY, CRM_USERS, SALES_TEAM, MARKETING_TEAM, CRM_SP, CRM_READER, CRM_EDITOR, MISSING, startDemoGraphEmulator } from '../support/demoTenant';
 
 const member = (groupId: string): Resource => ({ type: 'group', groupId, role: 'member' });
 const owner = (groupId: string): Resource => ({ type: 'group', groupId, role: 'owner' });
@@ -49,7 +35,7 @@ describe('GraphProvisioner over the Graph emulator', () => {
   const membersOf = (groupId: string) => emulator.store.listReferences(groupId, 'members').map((o) => (o.kind === 'user' ? o.user.id : o.group.id));
 
   before(async () => {
-    emulator = await startGraphEmulator({ seedFile: 'directory.sample.json', port: 0 });
+    emulator = await startDemoGraphEmulator();
     provisioner = new GraphProvisioner(createGraphClient({ baseUrl: emulator.url }), FAST);
   });
 

@@ -7,8 +7,8 @@ import { MAX_TRANSACTION_OPERATIONS, TableRequestStore } from '../../src/storage
 import { encodeKey, type Tables } from '../../src/storage/tables';
 import { useTables } from '../support/azurite';
 import { aRequest, aResource } from '../support/builders';
+import { DIEGO } from '../support/demoTenant';
 
-const DIEGO = '11111111-0000-4000-8000-000000000002';
 const ADELE = '11111111-1111-1111-1111-111111111111';
 
 function next(loaded: LoadedRequest, changes: Partial<AccessRequest> = {}): AccessRequest {

@@ -13,6 +13,17 @@ export interface SentActivity {
   activity: Record<string, unknown> & { type?: string; text?: string; attachments?: Array<{ contentType: string; content: unknown }> };
   /** For 'create': the ConversationParameters as sent (isGroup, channelData, ...). */
   parameters?: Record<string, unknown>;
+  /** When the connector received it (ms since the epoch). */
+  at: number;
+}
+
+/** Every call the connector answered, refused ones included: what Teams' rate limits count. */
+export interface ConnectorCall {
+  at: number;
+  method: string;
+  /** The conversation sent to; undefined for `POST /v3/conversations`. */
+  conversationId?: string;
+  status: number;
 }
 
 export interface FakeConnector {
@@ -24,6 +35,10 @@ export interface FakeConnector {
   created(): SentActivity[];
   /** Answer every send to this conversation with this status (e.g. 403: the user blocked the bot); for a channel id, creating a thread in it too. */
   failConversation(conversationId: string, status: number): void;
+  /** Answer the next `times` sends to this conversation ('*': to any) with 429 and `Retry-After: retryAfterInSeconds`. */
+  throttle(conversationId: string, times: number, retryAfterInSeconds?: number): void;
+  /** Every call answered so far, oldest first. */
+  calls(): ConnectorCall[];
   close(): Promise<void>;
 }
 
@@ -37,6 +52,13 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 const ACTIVITY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
 const CONVERSATIONS_PATH = '/v3/conversations';
 
+/** The person a 1:1 conversation is created with (`members[0].id`, an object id or a `29:` id). */
+function memberOf(parameters: Record<string, unknown>): string | undefined {
+  const members = parameters.members as Array<{ id?: unknown }> | undefined;
+  const id = members?.[0]?.id;
+  return typeof id === 'string' ? id.replace(/^29:/, '') : undefined;
+}
+
 /** The channel a new conversation is created in, from ConversationParameters.channelData. */
 function channelOf(parameters: Record<string, unknown>): string | undefined {
   const channelData = parameters.channelData as { channel?: { id?: unknown } } | undefined;
@@ -46,15 +68,31 @@ function channelOf(parameters: Record<string, unknown>): string | undefined {
 export async function startFakeConnector(): Promise<FakeConnector> {
   const log: SentActivity[] = [];
   const failing = new Map<string, number>();
+  const throttled = new Map<string, { times: number; retryAfterInSeconds?: number }>();
+  const calls: ConnectorCall[] = [];
   let nextId = 1;
+
+  /** Takes one 429 off the switch for this conversation (or '*'), if one is armed. */
+  const takeThrottle = (conversationId: string) => {
+    for (const key of [conversationId, '*']) {
+      const armed = throttled.get(key);
+      if (armed && armed.times > 0) {
+        armed.times--;
+        return armed;
+      }
+    }
+    return undefined;
+  };
 
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const match = ACTIVITY_PATH.exec(url.pathname);
       const body = await readJson(req);
-      const reply = (status: number, json: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+      const at = Date.now();
+      const reply = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        calls.push({ at, method: req.method ?? '', ...(match ? { conversationId: decodeURIComponent(match[1]) } : {}), status });
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(json));
       };
       if (!match && req.method === 'POST' && url.pathname === CONVERSATIONS_PATH) {
@@ -63,23 +101,30 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         const failure = channelId ? failing.get(channelId) : undefined;
         if (failure) return reply(failure, { error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } });
         const activityId = `activity-${nextId++}`;
-        const conversationId = channelId ? `${channelId};messageid=${activityId}` : `a:created-${activityId}`;
+        // A 1:1 with a person is their personal chat, the one Teams' client uses (`a:personal-<object id>` here).
+        const member = channelId ? undefined : memberOf(body);
+        const conversationId = channelId ? `${channelId};messageid=${activityId}` : member ? `a:personal-${member}` : `a:created-${activityId}`;
         const activity = (body.activity ?? {}) as SentActivity['activity'];
-        log.push({ kind: 'create', conversationId, activityId, activity, parameters: body });
-        return reply(200, { id: conversationId, activityId });
+        log.push({ kind: 'create', conversationId, activityId, activity, parameters: body, at });
+        return reply(200, body.activity ? { id: conversationId, activityId } : { id: conversationId });
       }
       if (!match) return reply(404, { error: { code: 'NotFound', message: `no route for ${req.method} ${url.pathname}` } });
       const conversationId = decodeURIComponent(match[1]);
       const failure = failing.get(conversationId);
       if (failure) return reply(failure, { error: { code: 'ConversationBlockedByUser', message: 'User blocked the conversation with the bot.' } });
+      const throttle = takeThrottle(conversationId);
+      if (throttle) {
+        const headers: Record<string, string> = throttle.retryAfterInSeconds !== undefined ? { 'retry-after': String(throttle.retryAfterInSeconds) } : {};
+        return reply(429, { error: { code: 'TooManyRequests', message: 'Too many requests.' } }, headers);
+      }
       if (req.method === 'POST') {
         const activityId = `activity-${nextId++}`;
-        log.push({ kind: 'send', conversationId, activityId, activity: body });
+        log.push({ kind: 'send', conversationId, activityId, activity: body, at });
         return reply(201, { id: activityId });
       }
       if (req.method === 'PUT' && match[2]) {
         const activityId = decodeURIComponent(match[2]);
-        log.push({ kind: 'update', conversationId, activityId, activity: body });
+        log.push({ kind: 'update', conversationId, activityId, activity: body, at });
         return reply(200, { id: activityId });
       }
       return reply(405, { error: { code: 'MethodNotAllowed', message: req.method } });
@@ -97,6 +142,8 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     inConversation: (conversationId) => log.filter((a) => a.conversationId === conversationId),
     created: () => log.filter((a) => a.kind === 'create'),
     failConversation: (conversationId, status) => failing.set(conversationId, status),
+    throttle: (conversationId, times, retryAfterInSeconds) => throttled.set(conversationId, { times, retryAfterInSeconds }),
+    calls: () => calls.map((c) => ({ ...c })),
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }

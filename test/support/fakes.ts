@@ -25,6 +25,7 @@ import type {
   PendingEffect,
   PostedCard,
   Provisioner,
+  RecordOptions,
   RequestStore,
   ScheduleIndex,
   SendOutcome,
@@ -298,7 +299,7 @@ export class InMemoryRequestStore implements RequestStore {
     return this.loaded(p);
   }
 
-  async record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void> {
+  async record(requestId: string, options: RecordOptions): Promise<void> {
     this.calls.record++;
     const snapshot = copy(options);
     await tick();
@@ -307,6 +308,11 @@ export class InMemoryRequestStore implements RequestStore {
     const done = new Set(snapshot.completedEffectIds ?? []);
     p.effects = p.effects.filter((e) => !done.has(e.id));
     p.cards = upsertCards(p.cards, snapshot.cards ?? []);
+    // Like the Table store: under the version of the commit that wrote the first completed effect.
+    const effectVersion = Number(/^(\d+)-/.exec(snapshot.completedEffectIds?.[0] ?? '')?.[1]);
+    const version = Number.isSafeInteger(effectVersion) ? effectVersion : p.request.version;
+    const at = snapshot.at ?? new Date().toISOString();
+    p.audit.push(...(snapshot.audit ?? []).map((note) => ({ ...note, version, at, ...(snapshot.actorId ? { actorId: snapshot.actorId } : {}) })));
   }
 
   async listRequestsWithPendingEffects(limit: number): Promise<string[]> {
@@ -732,15 +738,16 @@ export class RecordingNotifier implements Notifier {
   readonly posts: PostRecord[] = [];
   readonly channelPosts: ChannelPostRecord[] = [];
   readonly updates: UpdateRecord[] = [];
-  private readonly unreachable = new Map<string, string>();
+  private readonly unreachable = new Map<string, { status: 'blocked' | 'notInstalled' | 'failed'; reason: string }>();
   private postFailures: Error[] = [];
   private updateFailures: Error[] = [];
   private activitySeq = 0;
 
   constructor(private readonly clock: Clock = { now: () => new Date() }) {}
 
-  markUnreachable(recipientId: string, reason = 'ConversationBlockedByUser'): void {
-    this.unreachable.set(recipientId, reason);
+  /** Posts to this person (or `channel:<channelId>`) answer with this outcome (default: blocked by the user). */
+  markUnreachable(recipientId: string, reason = 'ConversationBlockedByUser', status: 'blocked' | 'notInstalled' | 'failed' = 'blocked'): void {
+    this.unreachable.set(recipientId, { status, reason });
   }
 
   /** The next `times` post() calls throw (after which posts work again). */
@@ -757,8 +764,8 @@ export class RecordingNotifier implements Notifier {
     await tick();
     const failure = this.postFailures.shift();
     if (failure) throw failure;
-    const reason = this.unreachable.get(recipientId);
-    if (reason) return { status: 'unreachable', reason };
+    const refused = this.unreachable.get(recipientId);
+    if (refused) return { ...refused };
     const posted: Omit<PostedCard, 'postedBy'> = {
       recipientId,
       card,
@@ -777,8 +784,8 @@ export class RecordingNotifier implements Notifier {
     const failure = this.postFailures.shift();
     if (failure) throw failure;
     const recipientId = `channel:${channel.channelId}`;
-    const reason = this.unreachable.get(recipientId);
-    if (reason) return { status: 'unreachable', reason };
+    const refused = this.unreachable.get(recipientId);
+    if (refused) return { ...refused };
     const activityId = `activity-${++this.activitySeq}`;
     const posted: Omit<PostedCard, 'postedBy'> = {
       recipientId,

@@ -7,6 +7,7 @@ import type {
   ResourceDelivery,
   StageState,
 } from '../../src/domain/request';
+import type { RequestCardOptions } from '../../src/teams/views';
 
 export const REQUESTER: PersonSnapshot = {
   id: '5a1c7f0e-0b1d-4e7a-9c51-2f3e4d5c6b01',
@@ -42,6 +43,9 @@ export const SUBMITTED_AT = '2026-03-02T08:30:00.000Z';
 /** A moment while stage 1 is still open (it is due 14 days after submission). */
 export const NOW = new Date('2026-03-05T09:00:00.000Z');
 export const STAGE_ONE_DUE_AT = '2026-03-16T08:30:00.000Z';
+
+/** How the card tests and the card gallery render request cards: at NOW, two stages, approver justification required. */
+export const CARD_OPTIONS: RequestCardOptions = { now: NOW, stageCount: 2, approverJustificationRequired: true };
 
 export function buildStage(overrides: Partial<StageState> = {}): StageState {
   return {
@@ -232,3 +236,10 @@ export function requestHistory(): AccessRequest[] {
   const denied = withDecision(buildRequest({ id: 'req-2026-0004', packageName: 'Finance reports' }), 'denied', APPROVER, 'Use the read-only package instead.');
   return [buildRequest({ id: 'req-2026-0005', packageName: 'Marketing assets', submittedAt: '2026-03-05T08:00:00.000Z' }), partly, delivered, failed, denied];
 }
+
+/** Display names of the people who act in a request's history (requester, approver, stage-2 approver), by id. */
+export const HISTORY_NAMES: Record<string, string> = {
+  [REQUESTER.id]: REQUESTER.displayName,
+  [APPROVER.id]: APPROVER.displayName,
+  [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName,
+};

@@ -32,7 +32,9 @@ import { parseCard } from '../support/adaptiveCards';
 import {
   ACCESS_ENDS_AT,
   APPROVER,
+  CARD_OPTIONS,
   ESCALATION_APPROVER,
+  HISTORY_NAMES,
   NOW,
   OTHER_APPROVER,
   REQUESTER,
@@ -56,7 +58,6 @@ type Json = Record<string, unknown>;
 
 const LOCALES: Locale[] = ['en', 'ja'];
 const MAX_CARD_BYTES = 28 * 1024;
-const OPTIONS: RequestCardOptions = { now: NOW, stageCount: 2, approverJustificationRequired: true };
 /** Verbs with a registered route: every verb on a card must be one of them. */
 const VERB_VALUES: string[] = Object.keys(CARD_ACTIONS);
 
@@ -91,11 +92,11 @@ function visibleText(card: AdaptiveCard): string {
 }
 
 function approvalCard(request: AccessRequest, viewerId: string, options: Partial<RequestCardOptions> = {}, locale: Locale = 'en') {
-  return renderRequestCard('approvalRequest', request, { id: viewerId, locale }, { ...OPTIONS, ...options });
+  return renderRequestCard('approvalRequest', request, { id: viewerId, locale }, { ...CARD_OPTIONS, ...options });
 }
 
 function requesterCard(kind: CardKind, request: AccessRequest, locale: Locale = 'en') {
-  return renderRequestCard(kind, request, { id: REQUESTER.id, locale }, OPTIONS);
+  return renderRequestCard(kind, request, { id: REQUESTER.id, locale }, CARD_OPTIONS);
 }
 
 /** Realistic renderings covering every template, several per template where the views differ. */
@@ -171,7 +172,6 @@ function reprocessScenarios(): Array<{ name: string; template: TemplateName; ren
     { version: 4, at: '2026-03-04T10:16:00.000Z', action: 'graphWrite', detail: 'app role crm', outcome: 'failed: HTTP 403 Authorization_RequestDenied' },
     { version: 5, at: '2026-03-05T08:00:00.000Z', action: 'reprocess', actorId: STAGE_TWO_APPROVER.id, outcome: 'queued' },
   ];
-  const names = { [REQUESTER.id]: REQUESTER.displayName, [APPROVER.id]: APPROVER.displayName, [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName };
   return [
     { name: 'delivery failed alert, reprocessable', template: 'deliveryFailedAlert', render: (l) => requesterCard('deliveryFailedAlert', failed, l) },
     { name: 'delivery failed alert, 90 failed resources', template: 'deliveryFailedAlert', render: (l) => requesterCard('deliveryFailedAlert', many, l) },
@@ -182,7 +182,7 @@ function reprocessScenarios(): Array<{ name: string; template: TemplateName; ren
     },
     { name: 'failed requests', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed, many], now: NOW }, l) },
     { name: 'failed requests, none', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [], now: NOW }, l) },
-    { name: 'request history', template: 'requestHistory', render: (l) => renderRequestHistory(failed, history, names, l) },
+    { name: 'request history', template: 'requestHistory', render: (l) => renderRequestHistory(failed, history, HISTORY_NAMES, l) },
     { name: 'request history, empty', template: 'requestHistory', render: (l) => renderRequestHistory(failed, [], {}, l) },
     {
       name: 'reprocess outcome',
@@ -208,7 +208,7 @@ function partlyDelivered(): AccessRequest {
 }
 
 function reminderCard(request: AccessRequest, viewerId: string, locale: Locale = 'en') {
-  return renderRequestCard('approvalReminder', request, { id: viewerId, locale }, OPTIONS);
+  return renderRequestCard('approvalReminder', request, { id: viewerId, locale }, CARD_OPTIONS);
 }
 
 function cancelable(): AccessRequest[] {
@@ -451,7 +451,7 @@ describe('approval reminder, forwarding and refresh', () => {
       for (const request of requests) {
         for (const locale of LOCALES) {
           for (const viewer of [REQUESTER.id, APPROVER.id, ESCALATION_APPROVER.id]) {
-            const card = renderRequestCard(kind, request, { id: viewer, locale }, OPTIONS);
+            const card = renderRequestCard(kind, request, { id: viewer, locale }, CARD_OPTIONS);
             assert.deepEqual(parseCard(card), { parseEvents: [], validationEvents: [] }, `${kind} ${request.state} ${locale}`);
           }
         }
@@ -461,17 +461,17 @@ describe('approval reminder, forwarding and refresh', () => {
 
   it('the reminder (#2) is the approval card headed as a reminder, with the same buttons', () => {
     const request = buildRequest();
-    const card = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, OPTIONS);
+    const card = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, CARD_OPTIONS);
     assert.match(visibleText(card), /^Reminder: approve or deny Megan Bowen's request for CRM users by Mar 16, 2026\n/);
     assert.deepEqual(actionsOf(card), actionsOf(approvalCard(request, APPROVER.id)));
     assert.deepEqual(inputsOf(card), inputsOf(approvalCard(request, APPROVER.id)));
-    const ja = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'ja' }, OPTIONS);
+    const ja = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'ja' }, CARD_OPTIONS);
     assert.match(visibleText(ja), /^リマインダー: Megan Bowen さんの CRM users の要求を 2026年3月16日 までに承認または拒否してください/);
   });
 
   for (const [name, request] of CLOSED) {
     it(`the reminder of a ${name} request shows the same read-only view as the approval card`, () => {
-      const reminder = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, OPTIONS);
+      const reminder = renderRequestCard('approvalReminder', request, { id: APPROVER.id, locale: 'en' }, CARD_OPTIONS);
       assert.deepEqual(reminder, approvalCard(request, APPROVER.id));
       assert.deepEqual(actionsOf(reminder), []);
       assert.doesNotMatch(visibleText(reminder), /Reminder/);
@@ -506,7 +506,7 @@ describe('approval reminder, forwarding and refresh', () => {
     it(`${kind}: refresh asks for each current approver's own view while the stage is open`, () => {
       const request = forwardedRequest();
       for (const viewer of [APPROVER.id, ESCALATION_APPROVER.id, REQUESTER.id, STAGE_TWO_APPROVER.id]) {
-        const card = renderRequestCard(kind, request, { id: viewer, locale: 'en' }, OPTIONS);
+        const card = renderRequestCard(kind, request, { id: viewer, locale: 'en' }, CARD_OPTIONS);
         assert.deepEqual(refreshOf(card), {
           action: { type: 'Action.Execute', verb: VERBS.refreshCard, data: { requestId: request.id, version: request.version } },
           userIds: [APPROVER.id, OTHER_APPROVER.id, ESCALATION_APPROVER.id],
@@ -516,7 +516,7 @@ describe('approval reminder, forwarding and refresh', () => {
 
     it(`${kind}: no refresh once the stage is closed, expired, canceled or past due`, () => {
       const render = (request: AccessRequest, options: Partial<RequestCardOptions> = {}) =>
-        renderRequestCard(kind, request, { id: APPROVER.id, locale: 'en' }, { ...OPTIONS, ...options });
+        renderRequestCard(kind, request, { id: APPROVER.id, locale: 'en' }, { ...CARD_OPTIONS, ...options });
       for (const [name, request] of CLOSED) assert.equal(refreshOf(render(request)), undefined, name);
       assert.equal(refreshOf(render(buildRequest(), { now: new Date(STAGE_ONE_DUE_AT) })), undefined, 'past due');
       // Stage 1 was decided; stage 2 is open, but this card is about stage 1.
@@ -614,7 +614,7 @@ describe('requester cards', () => {
   describe('access ending soon (#7)', () => {
     const DAY = 24 * 60 * 60 * 1000;
     const endingAt = (now: Date, locale: Locale = 'en', timeZone?: string) =>
-      renderRequestCard('accessEndingSoon', withResourceNames(deliveredRequest()), { id: REQUESTER.id, locale }, { ...OPTIONS, now, timeZone });
+      renderRequestCard('accessEndingSoon', withResourceNames(deliveredRequest()), { id: REQUESTER.id, locale }, { ...CARD_OPTIONS, now, timeZone });
     const titleAt = (now: Date, locale: Locale = 'en', timeZone?: string) => String((endingAt(now, locale, timeZone).body[0] as Json).text);
     const end = Date.parse(ACCESS_ENDS_AT);
 
@@ -644,7 +644,7 @@ describe('requester cards', () => {
   });
 
   it('ended card (#8) gives the end date, the removed resources and how to ask again', () => {
-    const card = renderRequestCard('accessEnded', withResourceNames({ ...deliveredRequest(), state: 'accessExpired' }), { id: REQUESTER.id, locale: 'en' }, OPTIONS);
+    const card = renderRequestCard('accessEnded', withResourceNames({ ...deliveredRequest(), state: 'accessExpired' }), { id: REQUESTER.id, locale: 'en' }, CARD_OPTIONS);
     const text = visibleText(card);
     assert.match(text, /^Your access to CRM users has ended\nYour access ended on Mar 19, 2026, 9:00 AM UTC/);
     assert.ok(text.includes('Removed access\nCRM Users (member)\nCRM Reader in Contoso CRM'), text);
@@ -655,7 +655,7 @@ describe('requester cards', () => {
 
   describe('expiry, extension and release', () => {
     const endingSoon = (request: AccessRequest, options: Partial<RequestCardOptions> = {}, viewer = REQUESTER.id) =>
-      renderRequestCard('accessEndingSoon', withResourceNames(request), { id: viewer, locale: 'en' }, { ...OPTIONS, ...options });
+      renderRequestCard('accessEndingSoon', withResourceNames(request), { id: viewer, locale: 'en' }, { ...CARD_OPTIONS, ...options });
 
     it('#7 offers Extend when the policy allows it now, to the requester only', () => {
       const card = endingSoon(deliveredRequest(), { extendable: true });
@@ -675,7 +675,7 @@ describe('requester cards', () => {
       const ended = endingSoon({ ...deliveredRequest(), state: 'accessExpired' }, { extendable: true });
       assert.match(visibleText(ended), /^Your access to CRM users has ended/);
       assert.deepEqual(actionsOf(ended), []);
-      const ja = renderRequestCard('accessEndingSoon', pending, { id: REQUESTER.id, locale: 'ja' }, { ...OPTIONS, extendable: true });
+      const ja = renderRequestCard('accessEndingSoon', pending, { id: REQUESTER.id, locale: 'ja' }, { ...CARD_OPTIONS, extendable: true });
       assert.match(visibleText(ja), /承認待ちです/);
     });
 
@@ -684,11 +684,11 @@ describe('requester cards', () => {
         ...buildRequest({ startDate: undefined, endDate: undefined }),
         extensionOf: { requestId: 'req-2026-0001', currentEndsAt: ACCESS_ENDS_AT, newEndsAt: '2027-03-19T09:00:00.000Z' },
       };
-      const text = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'en' }, OPTIONS));
+      const text = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'en' }, CARD_OPTIONS));
       assert.match(text, /^Action required: approve or deny Megan Bowen's request for CRM users \(extension\) by/);
       assert.ok(text.includes('Access ends now\nMar 19, 2026, 9:00 AM UTC'), text);
       assert.ok(text.includes('Extended until\nMar 19, 2027, 9:00 AM UTC'), text);
-      const ja = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'ja' }, OPTIONS));
+      const ja = visibleText(renderRequestCard('approvalRequest', extension, { id: APPROVER.id, locale: 'ja' }, CARD_OPTIONS));
       assert.match(ja, /CRM users \(延長\)/);
     });
 
@@ -912,7 +912,7 @@ describe('managers’ cards (reprocess)', () => {
     return { ...approved, state: 'partiallyDelivered', completedAt: '2026-03-04T10:16:00.000Z', resources: [group, appRole] };
   };
   const alert = (request: AccessRequest, now = NOW, locale: Locale = 'en') =>
-    renderRequestCard('deliveryFailedAlert', request, { id: 'channel:19:x@thread.tacv2', locale }, { ...OPTIONS, now });
+    renderRequestCard('deliveryFailedAlert', request, { id: 'channel:19:x@thread.tacv2', locale }, { ...CARD_OPTIONS, now });
 
   it('the alert names the request, requester, package and the failed resource with its error, with Reprocess and History', () => {
     const request = failed();

@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { domainError } from '../support/assertions';
 import { cancelRequest } from '../../src/app/cancelRequest';
-import { decideRequest, type DecideInput } from '../../src/app/decide';
+import { decideRequest } from '../../src/app/decide';
 import { runDueItem } from '../../src/app/dueWork';
 import { EffectRunner } from '../../src/app/effectRunner';
 import type { CommitOptions, LoadedRequest, PostedCard } from '../../src/app/ports';
 import { Scheduler } from '../../src/app/scheduler';
-import { submitRequest, type SubmitRequestInput } from '../../src/app/submitRequest';
+import { submitRequest } from '../../src/app/submitRequest';
 import { transact } from '../../src/app/transact';
 import { ConcurrencyError, ConflictError, ExpiredError, ForbiddenError, NotFoundError } from '../../src/domain/errors';
 import type { AccessRequest, RequestState } from '../../src/domain/request';
@@ -23,20 +23,9 @@ import {
   type TestContextOverrides,
   formCard,
 } from '../support/fakes';
+import { CRM_POLICY, CRM_STAGE, SALES_POLICY, crmUsersInput, useCaseSteps } from '../support/useCaseSteps';
 
 const { adele, diego, megan, lee, patti, isaiah } = demo.users;
-const CRM_POLICY = ['catalogs', 0, 'accessPackages', 0, 'policies', 0] as const;
-const CRM_STAGE = [...CRM_POLICY, 'approval', 'stages', 0] as const;
-const SALES_POLICY = ['catalogs', 0, 'accessPackages', 1, 'policies', 0] as const;
-
-const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInput => ({
-  requesterId: adele,
-  packageId: 'crm-users',
-  justification: 'Pipeline review',
-  formCard: formCard(adele),
-  ...overrides,
-});
-
 /**
  * A request store whose commits can lose an ETag race: `failNextCommits` makes the next commits throw
  * ConcurrencyError without writing; `beforeNextCommit` runs another writer first, so the commit really
@@ -71,6 +60,7 @@ class RacingRequestStore extends InMemoryRequestStore {
 describe('due work on in-memory fakes', () => {
   let t: TestContext;
   let runner: EffectRunner;
+  const { stored, submitAndRun, decideAndRun, runDue } = useCaseSteps(() => ({ t, runner }));
 
   function useContext(overrides: TestContextOverrides = {}): void {
     t = createTestContext(overrides);
@@ -78,33 +68,6 @@ describe('due work on in-memory fakes', () => {
   }
 
   beforeEach(() => useContext());
-
-  function stored(requestId: string): LoadedRequest {
-    const loaded = t.store.peek(requestId);
-    assert.ok(loaded, `request ${requestId} is stored`);
-    return loaded;
-  }
-
-  async function submitAndRun(input: SubmitRequestInput = crmInput()): Promise<string> {
-    const created = await submitRequest(t, input);
-    runner.kick(created.request.id);
-    await runner.idle();
-    return created.request.id;
-  }
-
-  async function decideAndRun(input: DecideInput): Promise<LoadedRequest> {
-    const committed = await decideRequest(t, input);
-    runner.kick(input.requestId);
-    await runner.idle();
-    return committed;
-  }
-
-  /** Runs one due item and the effects it caused. */
-  async function runDue(item: DueItem): Promise<'done' | 'stale'> {
-    const outcome = await runDueItem(t, runner, item);
-    await runner.idle();
-    return outcome;
-  }
 
   /** The scheduled item of one kind for a request (exactly one is expected). */
   function scheduledItem(requestId: string, kind: DueKind): DueItem {
@@ -411,7 +374,7 @@ describe('due work on in-memory fakes', () => {
     });
 
     it('an approved request with a future start date is scheduled at approval and delivered at its date', async () => {
-      const id = await submitAndRun(crmInput({ startDate: '2026-03-09', endDate: '2026-04-30' }));
+      const id = await submitAndRun(crmUsersInput({ startDate: '2026-03-09', endDate: '2026-04-30' }));
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
       assert.equal(stored(id).request.state, 'scheduled');
       assert.equal(t.provisioner.calls.length, 0);
@@ -468,7 +431,7 @@ describe('due work on in-memory fakes', () => {
     });
 
     it('a request canceled before its first stage started is never put to approvers', async () => {
-      const created = await submitRequest(t, crmInput());
+      const created = await submitRequest(t, crmUsersInput());
       await cancelRequest(t, { requestId: created.request.id, actorId: adele });
       runner.kick(created.request.id);
       await runner.idle();

@@ -6,22 +6,22 @@ import { runDueItem } from '../../src/app/dueWork';
 import { EffectRunner } from '../../src/app/effectRunner';
 import { extendAccess } from '../../src/app/extendAccess';
 import { releaseAccess } from '../../src/app/releaseAccess';
-import type { LoadedRequest } from '../../src/app/ports';
 import { submitRequest } from '../../src/app/submitRequest';
 import { ConflictError, ForbiddenError } from '../../src/domain/errors';
 import { REMOVAL_RETRY_REF } from '../../src/domain/expiry';
 import type { DueItem, DueKind } from '../../src/domain/schedule';
 import { DAY_IN_MS } from '../../src/domain/transitions';
 import { createTestContext, demo, formCard, sampleCatalogWith, type TestContext, type TestContextOverrides } from '../support/fakes';
+import { CRM_POLICY, useCaseSteps } from '../support/useCaseSteps';
 
 const { adele, megan } = demo.users;
 const { crmUsers } = demo.groups;
-const CRM_POLICY = ['catalogs', 0, 'accessPackages', 0, 'policies', 0] as const;
 const YEAR = 365 * DAY_IN_MS;
 
 describe('access expiry on in-memory fakes', () => {
   let t: TestContext;
   let runner: EffectRunner;
+  const { stored, settle, runDue } = useCaseSteps(() => ({ t, runner }));
 
   function useContext(overrides: TestContextOverrides = {}): void {
     t = createTestContext(overrides);
@@ -29,17 +29,6 @@ describe('access expiry on in-memory fakes', () => {
   }
 
   beforeEach(() => useContext());
-
-  function stored(requestId: string): LoadedRequest {
-    const loaded = t.store.peek(requestId);
-    assert.ok(loaded, `request ${requestId} is stored`);
-    return loaded;
-  }
-
-  async function settle(...ids: string[]): Promise<void> {
-    for (const id of ids) runner.kick(id);
-    await runner.idle();
-  }
 
   /** Adele's CRM users request, approved by Megan and delivered (group + app role); returns its id. */
   async function delivered(): Promise<string> {
@@ -54,12 +43,6 @@ describe('access expiry on in-memory fakes', () => {
 
   function items(requestId: string, kind: DueKind): DueItem[] {
     return t.schedule.items().filter((i) => i.requestId === requestId && i.kind === kind);
-  }
-
-  async function runDue(item: DueItem): Promise<'done' | 'stale'> {
-    const outcome = await runDueItem(t, runner, item);
-    await runner.idle();
-    return outcome;
   }
 
   /** Moves the clock to the item's due time and runs it. */

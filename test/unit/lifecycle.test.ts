@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { domainError, rejects, deepFreeze } from '../support/assertions';
-import type { ApprovalStage, Expiration, PackageEntry, Policy } from '../../src/catalog/types';
+import type { ApprovalStage, Expiration, Policy } from '../../src/catalog/types';
 import { ConflictError, ExpiredError, ForbiddenError } from '../../src/domain/errors';
 import {
   CANCELABLE_STATES,
@@ -24,21 +24,9 @@ import {
   startStage,
   type Transition,
 } from '../../src/domain/transitions';
-import { demo, sampleCatalog } from '../support/fakes';
+import { demo } from '../support/fakes';
+import { T0, at, crmEntry, crmPolicy, crmStage, salesEntry, salesPolicy } from '../support/domainFixtures';
 
-const T0 = new Date('2026-03-02T09:00:00.000Z');
-const at = (ms: number): Date => new Date(T0.getTime() + ms);
-
-const catalog = sampleCatalog();
-function must<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`test setup: no ${what}`);
-  return value;
-}
-const crmEntry: PackageEntry = must(catalog.findPackage('crm-users'), 'crm-users');
-const crmPolicy: Policy = must(catalog.findPolicy('crm-users', 'employees'), 'employees policy');
-const crmStage: ApprovalStage = crmPolicy.approval.stages[0];
-const salesEntry: PackageEntry = must(catalog.findPackage('sales-team'), 'sales-team');
-const salesPolicy: Policy = must(catalog.findPolicy('sales-team', 'members-no-approval'), 'no-approval policy');
 const stageTwo: ApprovalStage = { ...crmStage, approverJustificationRequired: false, timeoutDays: 7 };
 const twoStagePolicy: Policy = { ...crmPolicy, approval: { required: true, stages: [crmStage, stageTwo] } };
 

@@ -22,22 +22,10 @@ import {
   type GrantResult,
   type Transition,
 } from '../../src/domain/transitions';
-import { demo, sampleCatalog } from '../support/fakes';
+import { demo } from '../support/fakes';
+import { T0, at, crmEntry, crmPolicy, crmStage, salesEntry, salesPolicy } from '../support/domainFixtures';
 
 const HOUR_IN_MS = 3_600_000;
-const T0 = new Date('2026-03-02T09:00:00.000Z');
-const at = (ms: number): Date => new Date(T0.getTime() + ms);
-
-const catalog = sampleCatalog();
-function must<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`test setup: no ${what}`);
-  return value;
-}
-const crmEntry: PackageEntry = must(catalog.findPackage('crm-users'), 'crm-users');
-const crmPolicy: Policy = must(catalog.findPolicy('crm-users', 'employees'), 'employees policy');
-const crmStage: ApprovalStage = crmPolicy.approval.stages[0];
-const salesEntry: PackageEntry = must(catalog.findPackage('sales-team'), 'sales-team');
-const salesPolicy: Policy = must(catalog.findPolicy('sales-team', 'members-no-approval'), 'no-approval policy');
 
 const adele: PersonSnapshot = { id: demo.users.adele, displayName: 'Adele Vance', department: 'Sales', jobTitle: 'Account Executive' };
 const diego: PersonSnapshot = { id: demo.users.diego, displayName: 'Diego Siciliani' };

@@ -15,9 +15,9 @@ import {
   type TestContext,
   formCard,
 } from '../support/fakes';
+import { CRM_STAGE, useCaseSteps } from '../support/useCaseSteps';
 
 const { adele, diego, megan, lee, patti, grady } = demo.users;
-const CRM_STAGE = ['catalogs', 0, 'accessPackages', 0, 'policies', 0, 'approval', 'stages', 0] as const;
 
 const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInput => ({
   requesterId: adele,
@@ -26,35 +26,15 @@ const crmInput = (overrides: Partial<SubmitRequestInput> = {}): SubmitRequestInp
   ...overrides,
 });
 
-function stored(t: TestContext, requestId: string): LoadedRequest {
-  const loaded = t.store.peek(requestId);
-  assert.ok(loaded, `request ${requestId} is stored`);
-  return loaded;
-}
-
 describe('use-cases on in-memory fakes', () => {
   let t: TestContext;
   let runner: EffectRunner;
+  const { stored, submitAndRun, decideAndRun } = useCaseSteps(() => ({ t, runner }));
 
   beforeEach(() => {
     t = createTestContext();
     runner = new EffectRunner(t);
   });
-
-  /** Submits a request and runs its effects to completion. */
-  async function submitAndRun(input: SubmitRequestInput = crmInput({ formCard: formCard(adele) })): Promise<string> {
-    const created = await submitRequest(t, input);
-    runner.kick(created.request.id);
-    await runner.idle();
-    return created.request.id;
-  }
-
-  async function decideAndRun(input: DecideInput): Promise<LoadedRequest> {
-    const committed = await decideRequest(t, input);
-    runner.kick(input.requestId);
-    await runner.idle();
-    return committed;
-  }
 
   describe('the fakes themselves', () => {
     it('InMemoryRequestStore: stale ETag → ConcurrencyError and nothing changes; create twice → ConflictError', async () => {
@@ -132,7 +112,7 @@ describe('use-cases on in-memory fakes', () => {
 
     it('stores a valid request with a snapshot of the requester and the startStage effect', async () => {
       const created = await submitRequest(t, crmInput({ justification: '  Pipeline review ', startDate: '2026-03-05', endDate: '2026-06-30' }));
-      const loaded = stored(t, created.request.id);
+      const loaded = stored(created.request.id);
       assert.deepEqual(loaded, created);
       const { request } = loaded;
       assert.equal(request.state, 'submitted');
@@ -157,14 +137,14 @@ describe('use-cases on in-memory fakes', () => {
 
     it('a package without approval is approved at once, with a deliver effect', async () => {
       const created = await submitRequest(t, { requesterId: adele, packageId: 'sales-team' });
-      const loaded = stored(t, created.request.id);
+      const loaded = stored(created.request.id);
       assert.equal(loaded.request.state, 'approved');
       assert.deepEqual(loaded.effects.map((e) => e.effect), [{ kind: 'deliver' }]);
     });
 
     it('the form card the requester submitted from becomes their requestStatus card', async () => {
       const created = await submitRequest(t, crmInput({ formCard: formCard(adele) }));
-      assert.deepEqual(stored(t, created.request.id).cards, [{ ...formCard(adele), card: 'requestStatus', postedBy: 'form' }]);
+      assert.deepEqual(stored(created.request.id).cards, [{ ...formCard(adele), card: 'requestStatus', postedBy: 'form' }]);
     });
 
     it('"today" is the requester\'s date in their time zone', async () => {
@@ -192,9 +172,9 @@ describe('use-cases on in-memory fakes', () => {
   describe('decideRequest', () => {
     it('happy path: the approver decision is stored with their snapshot and the deliver effect', async () => {
       const id = await submitAndRun();
-      const before = stored(t, id);
+      const before = stored(id);
       const committed = await decideRequest(t, { requestId: id, actorId: diego, outcome: 'approved', justification: 'Welcome' });
-      const after = stored(t, id);
+      const after = stored(id);
       assert.deepEqual(after, committed);
       assert.equal(after.request.state, 'approved');
       assert.equal(after.request.version, before.request.version + 1);
@@ -220,7 +200,7 @@ describe('use-cases on in-memory fakes', () => {
 
     it('a forged click (not an approver, or the requester) changes nothing and costs no directory call', async () => {
       const id = await submitAndRun();
-      const before = stored(t, id);
+      const before = stored(id);
       const lookups = t.directory.calls.getUser;
       await assert.rejects(
         decideRequest(t, { requestId: id, actorId: lee, outcome: 'approved', justification: 'sure' }),
@@ -230,13 +210,13 @@ describe('use-cases on in-memory fakes', () => {
         decideRequest(t, { requestId: id, actorId: adele, outcome: 'approved', justification: 'me' }),
         domainError(ForbiddenError, 'error.selfApproval'),
       );
-      assert.deepEqual(stored(t, id), before);
+      assert.deepEqual(stored(id), before);
       assert.equal(t.directory.calls.getUser, lookups);
     });
 
     it('a missing approver justification or a timed-out stage changes nothing', async () => {
       const id = await submitAndRun();
-      const before = stored(t, id);
+      const before = stored(id);
       await assert.rejects(
         decideRequest(t, { requestId: id, actorId: diego, outcome: 'approved' }),
         domainError(ValidationError, 'error.approverJustificationRequired'),
@@ -246,7 +226,7 @@ describe('use-cases on in-memory fakes', () => {
         decideRequest(t, { requestId: id, actorId: diego, outcome: 'approved', justification: 'late' }),
         domainError(ExpiredError, 'error.requestExpired'),
       );
-      assert.deepEqual(stored(t, id), before);
+      assert.deepEqual(stored(id), before);
     });
 
     it('two approvers deciding at once: exactly one decision is stored, the other is told who decided', async () => {
@@ -268,7 +248,7 @@ describe('use-cases on in-memory fakes', () => {
       const lost = outcomes.filter((o) => !o.ok);
       assert.equal(won.length, 1);
       assert.equal(lost.length, 1);
-      const after = stored(t, id);
+      const after = stored(id);
       const decision = after.request.stages[0].decision;
       assert.ok(decision);
       const winner = decision.by.displayName;
@@ -284,7 +264,7 @@ describe('use-cases on in-memory fakes', () => {
   describe('EffectRunner end to end', () => {
     it('asks every approver of the nested group, never the requester', async () => {
       const id = await submitAndRun();
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'pendingApproval');
       assert.deepEqual([...loaded.request.stages[0].approverIds].sort(), [diego, megan].sort());
       assert.equal(loaded.request.stages[0].usedFallback, false);
@@ -302,14 +282,14 @@ describe('use-cases on in-memory fakes', () => {
 
       // Diego, a member of the approver group, requesting: only Megan (through the nested group) is asked.
       const own = await submitAndRun(crmInput({ requesterId: diego }));
-      assert.deepEqual(stored(t, own).request.stages[0].approverIds, [megan]);
+      assert.deepEqual(stored(own).request.stages[0].approverIds, [megan]);
       assert.equal(t.notifier.postsTo(diego).filter((p) => p.request.id === own).length, 0);
     });
 
     it('uses the fallback approvers when the group resolves to nobody but the requester', async () => {
       t.directory.setGroupMembers(demo.groups.crmApprovers, [adele]);
       const id = await submitAndRun();
-      const stage = stored(t, id).request.stages[0];
+      const stage = stored(id).request.stages[0];
       assert.deepEqual(stage.approverIds, [lee]);
       assert.equal(stage.usedFallback, true);
       assert.deepEqual(t.notifier.posts.map((p) => [p.recipientId, p.card]), [[lee, 'approvalRequest']]);
@@ -320,7 +300,7 @@ describe('use-cases on in-memory fakes', () => {
       runner = new EffectRunner(t);
       t.directory.setGroupMembers(demo.groups.crmApprovers, []);
       const id = await submitAndRun();
-      const stage = stored(t, id).request.stages[0];
+      const stage = stored(id).request.stages[0];
       assert.deepEqual(stage.approverIds, [lee]);
       assert.equal(stage.usedFallback, true);
     });
@@ -329,10 +309,10 @@ describe('use-cases on in-memory fakes', () => {
       t = createTestContext({ catalog: sampleCatalogWith([[...CRM_STAGE, 'approvers'], [{ manager: true }]]) });
       runner = new EffectRunner(t);
       const id = await submitAndRun();
-      assert.deepEqual(stored(t, id).request.stages[0].approverIds, [diego]);
+      assert.deepEqual(stored(id).request.stages[0].approverIds, [diego]);
       const noManager = await submitAndRun(crmInput({ requesterId: patti }));
-      assert.deepEqual(stored(t, noManager).request.stages[0].approverIds, [lee]);
-      assert.equal(stored(t, noManager).request.stages[0].usedFallback, true);
+      assert.deepEqual(stored(noManager).request.stages[0].approverIds, [lee]);
+      assert.equal(stored(noManager).request.stages[0].usedFallback, true);
     });
 
     it('logs an error when nobody at all can be asked (the administrator is the requester)', async () => {
@@ -341,7 +321,7 @@ describe('use-cases on in-memory fakes', () => {
       runner = new EffectRunner(t);
       t.directory.setGroupMembers(demo.groups.crmApprovers, [lee]);
       const id = await submitAndRun(crmInput({ requesterId: lee }));
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'pendingApproval');
       assert.deepEqual(loaded.request.stages[0].approverIds, []);
       assert.ok(logger.at('error').some((e) => (e.obj as { requestId?: string }).requestId === id));
@@ -351,7 +331,7 @@ describe('use-cases on in-memory fakes', () => {
       const id = await submitAndRun();
       const updatesBefore = t.notifier.updates.length;
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'delivered');
       assert.equal(loaded.request.completedAt, t.clock.now().toISOString());
       assert.equal(t.provisioner.calls.length, 1);
@@ -390,7 +370,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(t.notifier.postsTo(patti).length, 0, 'stage 2 not asked yet');
 
       await decideAndRun({ requestId: id, actorId: megan, outcome: 'approved' });
-      let loaded = stored(t, id);
+      let loaded = stored(id);
       assert.equal(loaded.request.state, 'pendingApproval');
       assert.equal(loaded.request.stages.length, 2);
       assert.deepEqual(loaded.request.stages[1].approverIds, [patti]);
@@ -399,7 +379,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(t.provisioner.calls.length, 0);
 
       // Diego (stage 1, not the decider) clicking his old card is told stage 1 was decided; Lee was never asked.
-      const beforeStrayClicks = stored(t, id);
+      const beforeStrayClicks = stored(id);
       await assert.rejects(
         decideRequest(t, { requestId: id, actorId: diego, outcome: 'denied' }),
         domainError(ConflictError, 'error.alreadyDecided', { name: 'Megan Bowen', outcome: 'approved' }),
@@ -408,27 +388,27 @@ describe('use-cases on in-memory fakes', () => {
         decideRequest(t, { requestId: id, actorId: lee, outcome: 'denied' }),
         domainError(ForbiddenError, 'error.notApprover'),
       );
-      assert.deepEqual(stored(t, id), beforeStrayClicks);
+      assert.deepEqual(stored(id), beforeStrayClicks);
       await decideAndRun({ requestId: id, actorId: patti, outcome: 'approved' });
-      loaded = stored(t, id);
+      loaded = stored(id);
       assert.equal(loaded.request.state, 'delivered');
       assert.deepEqual(loaded.request.stages.map((s) => s.decision?.by.id), [megan, patti]);
     });
 
     it('an approver who has left the directory is refused and changes nothing', async () => {
       const id = await submitAndRun();
-      const before = stored(t, id);
+      const before = stored(id);
       t.directory = new FakeDirectory({ users: [] });
       await assert.rejects(
         decideRequest(t, { requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' }),
         domainError(ForbiddenError, 'error.unknownUser'),
       );
-      assert.deepEqual(stored(t, id), before);
+      assert.deepEqual(stored(id), before);
     });
 
     it('a package without approval is delivered straight after submit', async () => {
       const id = await submitAndRun({ requesterId: adele, packageId: 'sales-team' });
-      assert.equal(stored(t, id).request.state, 'delivered');
+      assert.equal(stored(id).request.state, 'delivered');
       assert.deepEqual(t.provisioner.grants.map((g) => [g.userId, g.resource.type]), [[adele, 'group']]);
       assert.equal(t.notifier.postsTo(adele, 'accessDelivered').length, 1);
     });
@@ -436,7 +416,7 @@ describe('use-cases on in-memory fakes', () => {
     it('deny: the requester gets requestDenied, nothing is granted, every card shows the denial', async () => {
       const id = await submitAndRun();
       await decideAndRun({ requestId: id, actorId: megan, outcome: 'denied', justification: 'Not in scope' });
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'denied');
       assert.equal(t.provisioner.calls.length, 0);
       const denied = t.notifier.postsTo(adele, 'requestDenied');
@@ -451,14 +431,14 @@ describe('use-cases on in-memory fakes', () => {
       t.provisioner.failTransiently(demo.appRoles.crmReader, 2);
       const id = await submitAndRun();
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
-      assert.equal(stored(t, id).request.state, 'delivering', 'the retry waits for its backoff');
+      assert.equal(stored(id).request.state, 'delivering', 'the retry waits for its backoff');
       assert.equal(t.provisioner.attemptsFor(demo.appRoles.crmReader), 1);
       for (const backoffInMs of [5_000, 10_000]) {
         t.clock.set(new Date(t.clock.now().getTime() + backoffInMs));
         runner.kick(id);
         await runner.idle();
       }
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'delivered');
       assert.equal(t.provisioner.attemptsFor(demo.groups.crmUsers), 1, 'the delivered group is not granted again');
       assert.equal(t.provisioner.attemptsFor(demo.appRoles.crmReader), 3);
@@ -469,7 +449,7 @@ describe('use-cases on in-memory fakes', () => {
       t.provisioner.failPermanently(demo.appRoles.crmReader, 'HTTP 403 Authorization_RequestDenied');
       const id = await submitAndRun();
       await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.equal(loaded.request.state, 'partiallyDelivered');
       assert.equal(loaded.request.resources[1].lastError, 'HTTP 403 Authorization_RequestDenied');
       assert.equal(t.notifier.postsTo(adele, 'accessDelivered').length, 0);
@@ -478,12 +458,12 @@ describe('use-cases on in-memory fakes', () => {
 
     it('drops an effect that can never succeed (the request moved on) and runs the ones after it', async () => {
       const created = await submitRequest(t, crmInput({ formCard: formCard(adele) }));
-      const loaded = stored(t, created.request.id);
+      const loaded = stored(created.request.id);
       // A stray startStage after the first one: the domain refuses it (ConflictError) every time.
       await t.store.commit(loaded, { ...loaded.request, version: loaded.request.version + 1 }, { effects: [{ kind: 'startStage' }] });
       runner.kick(created.request.id);
       await runner.idle();
-      const after = stored(t, created.request.id);
+      const after = stored(created.request.id);
       assert.equal(after.request.state, 'pendingApproval');
       assert.deepEqual(after.effects, [], 'nothing left blocking the outbox');
       assert.ok(t.notifier.posts.some((p) => p.recipientId === diego), 'the approval cards still went out');
@@ -492,18 +472,18 @@ describe('use-cases on in-memory fakes', () => {
     it('an unreachable recipient does not block the effects after it', async () => {
       t.notifier.markUnreachable(diego);
       const id = await submitAndRun();
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       assert.deepEqual(t.notifier.posts.map((p) => p.recipientId), [megan]);
       assert.equal(loaded.cards.some((c) => c.recipientId === diego), false);
       assert.deepEqual(loaded.effects, []);
       await decideAndRun({ requestId: id, actorId: megan, outcome: 'approved', justification: 'ok' });
-      assert.equal(stored(t, id).request.state, 'delivered');
+      assert.equal(stored(id).request.state, 'delivered');
     });
 
     it('a notifier that throws leaves the effect in the outbox; a later sweep finishes it', async () => {
       t.notifier.failPosts(1);
       const id = await submitAndRun();
-      const stuck = stored(t, id);
+      const stuck = stored(id);
       assert.equal(stuck.request.state, 'pendingApproval');
       assert.equal(t.notifier.posts.length, 0);
       assert.deepEqual(
@@ -515,7 +495,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(t.schedule.items(), [], 'the timeout is not scheduled before the effects ahead of it ran');
 
       assert.equal(await runner.sweep(), 1);
-      const done = stored(t, id);
+      const done = stored(id);
       assert.deepEqual(done.effects, []);
       const { dueAt } = done.request.stages[0];
       assert.deepEqual(t.schedule.items().map((i) => [i.kind, i.dueAt]), [
@@ -529,7 +509,7 @@ describe('use-cases on in-memory fakes', () => {
 
     it('a notify effect re-run after a crash updates the existing card instead of posting twice', async () => {
       const id = await submitAndRun();
-      const loaded = stored(t, id);
+      const loaded = stored(id);
       const diegoCard = loaded.cards.find((c) => c.recipientId === diego && c.card === 'approvalRequest');
       assert.ok(diegoCard);
       // The outbox still holds a notify whose card already reached Diego: the crash came after the card was
@@ -544,7 +524,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(await runner.sweep(), 1);
       assert.equal(t.notifier.posts.length, posts, 'not posted again');
       assert.deepEqual(t.notifier.updates.slice(updates).map((u) => u.posted.activityId), [diegoCard.activityId]);
-      assert.deepEqual(stored(t, id).effects, []);
+      assert.deepEqual(stored(id).effects, []);
     });
 
     it('kicking the same request twice at once still sends each card once', async () => {
@@ -553,7 +533,7 @@ describe('use-cases on in-memory fakes', () => {
       runner.kick(created.request.id);
       await runner.idle();
       assert.deepEqual(t.notifier.posts.map((p) => p.recipientId).sort(), [diego, megan].sort());
-      assert.deepEqual(stored(t, created.request.id).effects, []);
+      assert.deepEqual(stored(created.request.id).effects, []);
     });
   });
 });
