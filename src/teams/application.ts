@@ -123,14 +123,10 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
   bot.message(/^\s*help\s*$/i, async (context) => showHelp(context));
   bot.activity(ActivityTypes.Message, async (context) => showHelp(context));
 
-  // Installed in a personal scope: say hello with the help card.
+  // Installed in a personal scope: say hello with the help card. (Teams also sends conversationUpdate
+  // membersAdded for the same install; answering both would greet twice. Its reference is still recorded.)
   bot.activity(ActivityTypes.InstallationUpdate, async (context) => {
     if (context.activity.action === 'add' && isPersonal(context.activity)) await showHelp(context);
-  });
-  bot.conversationUpdate('membersAdded', async (context) => {
-    const botId = context.activity.recipient?.id;
-    const botAdded = context.activity.membersAdded?.some((m) => m.id === botId);
-    if (botAdded && isPersonal(context.activity)) await showHelp(context);
   });
 
   return bot;
