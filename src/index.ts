@@ -17,18 +17,19 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { GraphDirectory } from './graph/directory';
 import { createGraphClient } from './graph/graphClient';
 import { GraphProvisioner } from './graph/provisioner';
-import { startAzurite } from './local/azurite';
+import { GraphTeamsAppInstaller } from './graph/teamsAppInstaller';
 import { DevClock } from './local/devClock';
-import { GraphSeedError, startGraphEmulator } from './local/graphEmulator';
-import { credentialsFor, type AzureCredentials } from './credentials';
+import { GraphSeedError } from './local/graphEmulator';
+import { credentialsFor } from './credentials';
 import { createLogger } from './logger';
 import { createServer } from './server';
+import { buildTables, startGraph, startStorage, type Stopper } from './services';
 import { TableConversationStore } from './storage/conversationStore';
 import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
-import { createTables, TablesConfigError, type TablesConnection } from './storage/tables';
+import { TablesConfigError } from './storage/tables';
 import { createAdapter } from './teams/adapter';
 import { createBotApplication } from './teams/application';
 import { TeamsBot } from './teams/bot';
@@ -52,8 +53,6 @@ export interface RunningApp {
   clock: Clock;
   stop(): Promise<void>;
 }
-
-type Stopper = () => Promise<void>;
 
 /** Long enough for one sweep; short enough that a crashed holder blocks the others only briefly. */
 const SWEEP_LEASE_IN_MS = 2 * 60_000;
@@ -93,12 +92,16 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const address = server.address();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
-  const [tablesConnection, graphBaseUrl] = await Promise.all([startStorage(config, credentials, stoppers), startGraph(config, stoppers, logger)]);
-  const tables = createTables({ ...tablesConnection, prefix: config.tablesPrefix });
+  const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers), startGraph(config, stoppers)]);
+  if (graph.emulator) {
+    // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
+    logger.info({ graph: graph.emulator.url, faults: `${graph.emulator.controlUrl}/faults` }, 'Graph emulator ready');
+  }
+  const tables = buildTables(config, tablesConnection);
   await tables.ensureTables();
 
   const graphClient = createGraphClient({
-    baseUrl: graphBaseUrl,
+    baseUrl: graph.baseUrl,
     credential: credentials.graph,
   });
   const conversations = new TableConversationStore({ tables });
@@ -121,6 +124,8 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
       clock,
       teamsServiceUrl: config.teamsServiceUrl,
       tenantId: config.tenantId,
+      teamsAppId: config.teamsAppId,
+      installer: new GraphTeamsAppInstaller(graphClient),
     }),
     clock,
     logger,
@@ -195,30 +200,6 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   notReady = undefined;
   logger.info({ url, localMode: config.localMode, packages: catalog.allPackages().length }, 'bot ready');
   return { url, effects, scheduler, clock, stop: stopAll };
-}
-
-async function startStorage(config: Config, credentials: AzureCredentials, stoppers: Stopper[]): Promise<TablesConnection> {
-  switch (config.tables.kind) {
-    case 'connectionString':
-      return { connectionString: config.tables.connectionString };
-    case 'endpoint':
-      // credentialsFor always gives Table Storage a credential when it is reached through an endpoint.
-      return { endpoint: config.tables.endpoint, credential: credentials.tables! };
-    case 'embedded': {
-      const azurite = await startAzurite({ location: resolve(config.tables.dataDir, 'azurite') });
-      stoppers.push(() => azurite.stop());
-      return { connectionString: azurite.connectionString };
-    }
-  }
-}
-
-async function startGraph(config: Config, stoppers: Stopper[], logger: Logger): Promise<string> {
-  if (config.graphBaseUrl) return config.graphBaseUrl;
-  const emulator = await startGraphEmulator({ seedFile: resolve(config.directorySeedFile) });
-  stoppers.push(() => emulator.close());
-  // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
-  logger.info({ graph: emulator.url, faults: `${emulator.controlUrl}/faults` }, 'Graph emulator ready');
-  return emulator.url;
 }
 
 const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError];

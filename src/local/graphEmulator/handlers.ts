@@ -4,6 +4,7 @@ import {
   assignmentJson,
   directoryObjectJson,
   groupJson,
+  installedAppJson,
   page,
   type PagingOptions,
   servicePrincipalJson,
@@ -45,6 +46,10 @@ function referencedId(request: EmulatorRequest): string {
   return match[1];
 }
 
+/** `{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{id}"}`. */
+const installAppBodySchema = z.object({ 'teamsApp@odata.bind': z.string() });
+const TEAMS_APP_URL = /\/appCatalogs\/teamsApps\/([^/]+)$/i;
+
 const checkMemberGroupsSchema = z.object({ groupIds: z.array(z.string()).min(1).max(20) });
 const assignmentBodySchema = z.object({ principalId: guid, resourceId: guid, appRoleId: guid });
 const PRINCIPAL_FILTER = /^principalId eq '?([0-9a-f-]{36})'?$/i;
@@ -81,7 +86,15 @@ function referenceRoutes(store: DirectoryStore, relation: Relation, paging: Pagi
 /** Every Graph v1.0 path the emulator answers (`$batch` is added by the emulator itself). */
 export function createRoutes(store: DirectoryStore, paging: PagingOptions): Route[] {
   return [
+    { method: 'GET', pattern: '/users', write: false, handle: (req) => ok(page(store.listUsers().map((u) => userJson(u, req)), req, paging)) },
     { method: 'GET', pattern: '/users/:id', write: false, handle: (req, p) => ok(userJson(store.getUser(p.id), req)) },
+    {
+      method: 'GET',
+      pattern: '/users/:id/teamwork/installedApps',
+      write: false,
+      handle: (req, p) =>
+        ok(page(store.listInstalledApps(p.id).map((app) => installedAppJson(app)), req, paging)),
+    },
     {
       method: 'GET',
       pattern: '/users/:id/manager',
@@ -100,6 +113,18 @@ export function createRoutes(store: DirectoryStore, paging: PagingOptions): Rout
           '@odata.context': `${req.baseUrl}/$metadata#Collection(Edm.String)`,
           value: groupIds.filter((id) => memberOf.has(id.toLowerCase())),
         });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/users/:id/teamwork/installedApps',
+      write: true,
+      handle: (req, p) => {
+        const bind = parseBody(installAppBodySchema, req)['teamsApp@odata.bind'];
+        const match = TEAMS_APP_URL.exec(bind);
+        if (!match) throw badRequest(`Invalid URL format specified in teamsApp@odata.bind: '${bind}'.`);
+        store.installTeamsApp(p.id, decodeURIComponent(match[1]));
+        return { status: 201 };
       },
     },
     { method: 'GET', pattern: '/groups/:id', write: false, handle: (req, p) => ok(groupJson(store.getGroup(objectId(p.id)), req)) },

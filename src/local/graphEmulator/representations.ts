@@ -1,6 +1,6 @@
 import { badRequest } from './errors';
 import type { EmulatorRequest } from './router';
-import type { AppRoleAssignment, DirectoryObject, DirectoryStore, GroupState, SeedServicePrincipal, SeedUser } from './store';
+import type { AppRoleAssignment, DirectoryObject, DirectoryStore, GroupState, InstalledApp, SeedServicePrincipal, SeedUser } from './store';
 
 type Json = Record<string, unknown>;
 
@@ -82,6 +82,11 @@ export function assignmentJson(assignment: AppRoleAssignment, store: DirectorySt
     resourceDisplayName: store.getServicePrincipal(assignment.resourceId).displayName,
     resourceId: assignment.resourceId,
   };
+}
+
+/** A `userScopeTeamsAppInstallation`, with the app's catalog id. */
+export function installedAppJson(app: InstalledApp): Json {
+  return { '@odata.type': '#microsoft.graph.userScopeTeamsAppInstallation', id: app.id, teamsApp: { id: app.teamsAppId } };
 }
 
 export interface PagingOptions {

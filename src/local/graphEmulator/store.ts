@@ -26,6 +26,12 @@ export type DirectoryObject = { kind: 'user'; user: SeedUser } | { kind: 'group'
 
 export type Relation = 'members' | 'owners';
 
+/** A Teams app installed in a user's personal scope (`/users/{id}/teamwork/installedApps`). */
+export interface InstalledApp {
+  id: string;
+  teamsAppId: string;
+}
+
 export const DUPLICATE_APP_ROLE = 'Permission being assigned already exists on the object';
 
 const key = (id: string) => id.toLowerCase();
@@ -41,6 +47,10 @@ export class DirectoryStore {
   private readonly groups = new Map<string, GroupState>();
   private readonly servicePrincipals = new Map<string, SeedServicePrincipal>();
   private readonly assignments = new Map<string, AppRoleAssignment>();
+  /** Teams apps installed for each user (lower-cased user id → catalog app ids), by `installTeamsApp`. */
+  private readonly teamsApps = new Map<string, Set<string>>();
+  /** Lower-cased user id → the apps installed for that user. */
+  private readonly installedApps = new Map<string, InstalledApp[]>();
 
   constructor(seed: GraphSeed, now: Date = new Date()) {
     for (const user of seed.users) this.users.set(key(user.id), user);
@@ -64,6 +74,17 @@ export class DirectoryStore {
     const user = this.users.get(key(id));
     if (!user) throw resourceNotFound(id);
     return user;
+  }
+
+  /** Every user, in seed order. */
+  listUsers(): SeedUser[] {
+    return [...this.users.values()];
+  }
+
+  /** The Teams apps installed for the user (404 for an unknown user). */
+  listInstalledApps(userId: string): InstalledApp[] {
+    const user = this.getUser(userId);
+    return [...(this.installedApps.get(key(user.id)) ?? [])];
   }
 
   getManager(userId: string): SeedUser {
@@ -187,6 +208,20 @@ export class DirectoryStore {
     const assignment = this.assignments.get(assignmentId);
     if (!assignment || key(assignment.resourceId) !== key(sp.id)) throw resourceNotFound(assignmentId);
     this.assignments.delete(assignmentId);
+  }
+
+  /** `POST /users/{id}/teamwork/installedApps`: 409 Conflict when the app is already installed for the user. */
+  installTeamsApp(userId: string, teamsAppId: string): void {
+    const user = this.getUser(userId);
+    const installed = this.teamsApps.get(key(user.id)) ?? new Set<string>();
+    if (installed.has(key(teamsAppId))) throw new GraphHttpError(409, 'Conflict', 'App is already installed for this user.');
+    installed.add(key(teamsAppId));
+    this.teamsApps.set(key(user.id), installed);
+  }
+
+  /** The Teams catalog app ids installed for the user (lower-cased), oldest first. */
+  installedTeamsApps(userId: string): string[] {
+    return [...(this.teamsApps.get(key(userId)) ?? [])];
   }
 
   displayNameOf(id: string): string {
