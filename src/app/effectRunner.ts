@@ -11,7 +11,7 @@ import { recordDelivery, startStage, undeliveredResources, type GrantResult } fr
 import { resolveStageApprovers } from './approvers';
 import type { AppContext } from './context';
 import { runSettleExtension } from './extendAccess';
-import type { LoadedRequest, PendingEffect } from './ports';
+import type { LoadedRequest, NotifyOutcome, PendingEffect, SendOutcome } from './ports';
 import { CatalogDriftError, policyOf, stagePolicyOf } from './requestPolicy';
 
 /** How often one effect is re-tried within a run after losing an ETag race. */
@@ -134,11 +134,21 @@ export class EffectRunner {
     if (channel && existing) await this.ctx.notifier.update(existing, loaded.request);
     if (channel && !existing) {
       const outcome = await this.ctx.notifier.postToChannel(channel, 'deliveryFailedAlert', loaded.request);
+      const audit = [
+        {
+          action: 'notify',
+          detail: `deliveryFailedAlert → channel ${channel.channelId}`,
+          outcome: outcome.status === 'sent' ? notifyOutcomeOf(outcome) : `${notifyOutcomeOf(outcome)}: ${outcome.reason}`,
+        },
+      ];
+      const at = this.ctx.clock.now().toISOString();
       if (outcome.status === 'sent') {
-        await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id] });
+        await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
         return;
       }
-      this.ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, reason: outcome.reason }, 'managers not alerted: channel unreachable');
+      this.ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, outcome: outcome.status, reason: outcome.reason }, 'managers not alerted: channel unreachable');
+      await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id], audit, at });
+      return;
     }
     if (!channel) this.ctx.logger.warn({ requestId: loaded.request.id, catalogId: loaded.request.catalogId }, 'no notificationChannel: managers not alerted');
     await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
@@ -180,14 +190,33 @@ export class EffectRunner {
       return;
     }
     const outcome = await this.ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
-    const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card };
+    const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card, outcome: notifyOutcomeOf(outcome) };
+    // Every notification's outcome joins the audit trail, in the same write that completes the effect.
+    const audit = [
+      {
+        action: 'notify',
+        detail: `${effect.card} → ${await this.recipientName(loaded.request, effect.recipientId)}`,
+        outcome: outcome.status === 'sent' ? notifyOutcomeOf(outcome) : `${notifyOutcomeOf(outcome)}: ${outcome.reason}`,
+      },
+    ];
+    const at = this.ctx.clock.now().toISOString();
     if (outcome.status === 'sent') {
-      await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id] });
+      await this.ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
       this.ctx.logger.info(log, 'card sent');
     } else {
-      await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
-      this.ctx.logger.warn({ ...log, reason: outcome.reason }, 'recipient unreachable; card not sent');
+      await this.ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id], audit, at });
+      this.ctx.logger.warn({ ...log, reason: outcome.reason }, 'card not sent');
     }
+  }
+
+  /** "Name (object id)" for the audit trail: from the request when the person is on it, else the directory. */
+  private async recipientName(request: LoadedRequest['request'], recipientId: string): Promise<string> {
+    const known =
+      request.requester.id === recipientId
+        ? request.requester.displayName
+        : request.stages.map((s) => s.decision?.by).find((by) => by?.id === recipientId)?.displayName;
+    const name = known ?? (await this.ctx.directory.getUser(recipientId).catch(() => undefined))?.displayName;
+    return name ? `${name} (${recipientId})` : recipientId;
   }
 
   private async refreshCards(loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
@@ -220,6 +249,12 @@ export class EffectRunner {
     await this.ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
     this.ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
   }
+}
+
+/** The word the audit trail records for a notification's outcome. */
+export function notifyOutcomeOf(outcome: SendOutcome): NotifyOutcome {
+  if (outcome.status === 'sent') return outcome.throttled ? 'throttledThenSent' : 'sent';
+  return outcome.status;
 }
 
 /** A resource in plain words for the audit trail: its display names when the request has them, else its ids. */

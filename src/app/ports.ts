@@ -77,6 +77,15 @@ export interface CommitOptions {
   cards?: PostedCard[];
 }
 
+/**
+ * What `record` writes. Its audit notes belong to the version of the first completed effect (the commit that
+ * wrote it), or to the request's current version when no effect is completed; they are dated `at`.
+ */
+export interface RecordOptions extends Omit<CommitOptions, 'effects'> {
+  /** When the audit notes happened (the bot's clock); default: now. */
+  at?: string;
+}
+
 export interface RequestStore {
   /** Stores a new request with its first effects and cards; ConflictError if the id exists. */
   create(request: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
@@ -89,10 +98,10 @@ export interface RequestStore {
    */
   commit(loaded: LoadedRequest, next: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
   /**
-   * Records cards and completes effects without changing the request row (no ETag guard: these
+   * Records cards, audit notes and completed effects, in one transaction, without changing the request row (no ETag guard: these
    * rows belong to the effect runner, which runs one request's effects one at a time).
    */
-  record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void>;
+  record(requestId: string, options: RecordOptions): Promise<void>;
   /**
    * Ids of requests that may have unfinished effects (the outbox index). With `writtenBefore` (wall-clock
    * time), only those whose index row is older: work abandoned by the instance that wrote it.
@@ -118,7 +127,11 @@ export interface FailedRequestsIndex {
 export interface ConversationRecord {
   /** Entra object id for people; the channel id for channels. */
   key: string;
-  kind: 'user' | 'channel';
+  /**
+   * 'tenant' rows (key = tenant id) only remember the latest serviceUrl seen from the tenant, for reaching
+   * people the bot has never heard from.
+   */
+  kind: 'user' | 'channel' | 'tenant';
   tenantId?: string;
   locale?: string;
   serviceUrl: string;
@@ -219,10 +232,24 @@ export interface Provisioner {
 // ---------------------------------------------------------------------------------------------
 // Teams
 
+/**
+ * What became of one card for one recipient. `sent` with `throttled` is "throttled then sent" (Teams answered
+ * 429 first); `blocked`: the person blocked the bot (403 ConversationBlockedByUser); `notInstalled`: no
+ * conversation and no way to create one, or 403 BotNotInConversationRoster / BotDisabledByAdmin, or 404;
+ * `failed`: any other error, after the bounded retries.
+ */
 export type SendOutcome =
-  | { status: 'sent'; card: Omit<PostedCard, 'postedBy'> }
-  /** The bot cannot reach this person (never heard from them, blocked, uninstalled). */
-  | { status: 'unreachable'; reason: string };
+  | { status: 'sent'; card: Omit<PostedCard, 'postedBy'>; throttled?: boolean }
+  | { status: 'blocked' | 'notInstalled' | 'failed'; reason: string };
+
+/** The words the audit trail records for a notification: one of these, `failed` followed by its reason. */
+export type NotifyOutcome = 'sent' | 'throttledThenSent' | 'blocked' | 'notInstalled' | 'failed';
+
+/** Installs the Teams app for a person (Graph `POST /users/{id}/teamwork/installedApps`), so the bot can reach them. */
+export interface TeamsAppInstaller {
+  /** 'alreadyInstalled' for Graph's 409. Throws GraphCallError for other failures. */
+  install(userId: string, teamsAppId: string): Promise<'installed' | 'alreadyInstalled'>;
+}
 
 export interface Notifier {
   /** Renders `card` for `recipientId` (in their locale) from the request and posts it as a new message. */

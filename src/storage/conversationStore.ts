@@ -1,6 +1,6 @@
 /**
- * ConversationStore on Azure Table Storage: PartitionKey = kind (`user`/`channel`), RowKey = the person's
- * object id or the channel id (escaped with encodeKey; ':' and '@' of channel ids are allowed as they are).
+ * ConversationStore on Azure Table Storage: PartitionKey = kind (`user`/`channel`/`tenant`), RowKey = the person's
+ * object id, the channel id or the tenant id (escaped with encodeKey; ':' and '@' of channel ids are allowed as they are).
  */
 import type { TableClient } from '@azure/data-tables';
 import type { ConversationRecord, ConversationStore } from '../app/ports';

@@ -8,15 +8,17 @@
  *   card|<recipientId>|<cardKind>|<postedBy>   one PostedCard, as columns
  *   outbox|<effect id>              effect: Effect JSON; ids sort in creation order
  *   audit|<version>|<n>             the audit trail, append-only: one 'transition' row per write of the
- *                                   request row and one per CommitOptions.audit note (not read by `get`)
+ *                                   request row and one per CommitOptions.audit note (not read by `get`);
+ *   audit|<version>|e<effect>|<n>   notes written by `record` (e.g. each notification's outcome)
  *
  * A read is one partition query; a write is one entity-group transaction guarded by the request row's ETag.
  * Two indexes live in other partitions, so they are written before the transaction (a stale index
  * row is harmless, a missing one is not): `work` partition `outbox` (requests with pending effects)
  * and `requesterIndex` (requests by requester, newest first).
  */
+import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TableTransactionResponse, type TransactionAction } from '@azure/data-tables';
-import type { AuditEntry, AuditNote, CommitOptions, LoadedRequest, PendingEffect, PostedCard, RequestStore } from '../app/ports';
+import type { AuditEntry, AuditNote, CommitOptions, LoadedRequest, PendingEffect, PostedCard, RecordOptions, RequestStore } from '../app/ports';
 import { summarizeTransition } from '../domain/audit';
 import type { CardKind, Effect } from '../domain/effects';
 import { ConcurrencyError, ConflictError } from '../domain/errors';
@@ -211,14 +213,16 @@ export class TableRequestStore implements RequestStore {
     return this.loaded(next, requestRowEtag(response, actions.length), mergeCards(loaded.cards, cards), pending, rows);
   }
 
-  async record(requestId: string, options: Omit<CommitOptions, 'effects'>): Promise<void> {
+  async record(requestId: string, options: RecordOptions): Promise<void> {
     const partition = encodeKey(requestId);
     const cards = uniqueCards(options.cards ?? []);
     let completed = [...new Set(options.completedEffectIds ?? [])];
+    const audit = options.audit?.length ? await this.recordedAuditRows(partition, options) : [];
     for (;;) {
       const actions: TransactionAction[] = [
         ...cards.map((card): TransactionAction => ['upsert', cardRow(partition, card), 'Replace']),
         ...completed.map((id): TransactionAction => ['delete', { partitionKey: partition, rowKey: outboxRowKey(id) }]),
+        ...audit.map((row): TransactionAction => ['create', row]),
       ];
       if (!actions.length) return;
       checkTransactionSize(requestId, actions);
@@ -229,6 +233,34 @@ export class TableRequestStore implements RequestStore {
         completed = await this.dropMissingOutboxRows(partition, completed, error);
       }
     }
+  }
+
+  /**
+   * Audit rows of a `record`: under the version of the commit that wrote the first completed effect (so they
+   * sort right after that commit's own rows), else the request's current version; `e<effect id>` or a random
+   * tag keeps them apart from the commit's numbered rows and from each other.
+   */
+  private async recordedAuditRows(partition: string, options: RecordOptions): Promise<TableEntity[]> {
+    const effectId = options.completedEffectIds?.[0];
+    const effectVersion = effectId ? Number(/^(\d+)-/.exec(effectId)?.[1]) : NaN;
+    const version = Number.isSafeInteger(effectVersion) ? effectVersion : await this.currentVersion(partition);
+    const tag = effectId ? `e${encodeKey(effectId)}` : `r${randomUUID()}`;
+    const at = options.at ?? new Date().toISOString();
+    return (options.audit ?? []).map((note, n) => ({
+      partitionKey: partition,
+      rowKey: `${AUDIT_PREFIX}${String(version).padStart(10, '0')}|${tag}|${String(n).padStart(4, '0')}`,
+      version,
+      at,
+      action: note.action,
+      ...(options.actorId ? { actorId: options.actorId } : {}),
+      ...(note.detail ? { detail: note.detail.slice(0, MAX_AUDIT_TEXT) } : {}),
+      ...(note.outcome ? { outcome: note.outcome.slice(0, MAX_AUDIT_TEXT) } : {}),
+    }));
+  }
+
+  private async currentVersion(partition: string): Promise<number> {
+    const { version } = await this.outboxState(partition);
+    return version ?? 0;
   }
 
   async listRequestsWithPendingEffects(limit: number, writtenBefore?: Date): Promise<string[]> {

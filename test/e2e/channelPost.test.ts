@@ -47,7 +47,7 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
 
   it('is unreachable when the bot never heard from the channel and TEAMS_SERVICE_URL is not set', async () => {
     const outcome = await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest());
-    assert.equal(outcome.status, 'unreachable');
+    assert.equal(outcome.status, 'notInstalled');
     assert.deepEqual(connector.activities(), []);
   });
 
@@ -82,7 +82,7 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
     assert.equal((await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest())).status, 'sent');
     connector.failConversation(CHANNEL.channelId, 403);
     const refused = await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest());
-    assert.equal(refused.status, 'unreachable');
+    assert.equal(refused.status, 'notInstalled');
     assert.equal(connector.created().length, 1);
   });
 });

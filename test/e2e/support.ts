@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
-import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
+import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
 import { useAzurite, uniquePrefix } from '../support/azurite';
 import { cardOf, startFakeConnector, type FakeConnector, type SentActivity } from '../support/fakeConnector';
@@ -42,9 +42,14 @@ export interface E2eBot {
   stop(): Promise<void>;
 }
 
-export async function startE2eBot(env: Record<string, string> = {}): Promise<E2eBot> {
+export interface E2eBotOptions {
+  /** The Graph emulator's tenant instead of directory.sample.json. */
+  seed?: GraphSeedInput;
+}
+
+export async function startE2eBot(env: Record<string, string> = {}, options: E2eBotOptions = {}): Promise<E2eBot> {
   const { connectionString } = await useAzurite();
-  const graph = await startGraphEmulator({ seedFile: 'directory.sample.json' });
+  const graph = await startGraphEmulator(options.seed ? { seed: options.seed } : { seedFile: 'directory.sample.json' });
   const connector = await startFakeConnector();
   const config = loadConfig({
     PORT: '0',

@@ -27,6 +27,37 @@ function nameOf(names: Readonly<Record<string, string>>, actorId: string | undef
   return names[actorId] ?? actorId;
 }
 
+const NOTIFY_OUTCOMES = ['sent', 'throttledThenSent', 'blocked', 'notInstalled', 'failed'] as const;
+type NotifyWord = (typeof NOTIFY_OUTCOMES)[number];
+
+/** A notification's outcome as recorded (`<word>` or `<word>: <reason>`), split. */
+function notifyOutcomeParts(outcome: string): { word?: NotifyWord; reason: string } {
+  const at = outcome.indexOf(':');
+  const head = at < 0 ? outcome : outcome.slice(0, at);
+  const word = NOTIFY_OUTCOMES.find((w) => w === head.trim());
+  return { word, reason: word && at >= 0 ? outcome.slice(at + 1).trim() : word ? '' : outcome };
+}
+
+/** "blocked by the user (Bot Connector 403 …)" in the viewer's words. */
+function notifyOutcomeText(outcome: string, locale: Locale): string {
+  const { word, reason } = notifyOutcomeParts(outcome);
+  if (!word) return reason;
+  const text = t(locale, `history.notify.${word}`);
+  return reason ? `${text} (${reason})` : text;
+}
+
+function outcomeColorOf(entry: AuditEntry): TextColor {
+  const outcome = entry.outcome ?? '';
+  if (entry.action === 'transition' || !outcome) return 'default';
+  if (entry.action === 'notify') {
+    const { word } = notifyOutcomeParts(outcome);
+    if (word === 'failed') return 'attention';
+    if (word === 'blocked' || word === 'notInstalled') return 'warning';
+    return 'good';
+  }
+  return outcome.startsWith('failed') ? 'attention' : 'good';
+}
+
 function entryView(entry: AuditEntry, names: Readonly<Record<string, string>>, locale: Locale) {
   const actionKey = `history.action.${entry.action}`;
   const isTransition = entry.action === 'transition';
@@ -35,8 +66,8 @@ function entryView(entry: AuditEntry, names: Readonly<Record<string, string>>, l
     : isMessageKey(actionKey)
       ? t(locale, actionKey)
       : t(locale, 'history.action.other', { action: entry.action });
-  const outcome = isTransition ? '' : (entry.outcome ?? '');
-  const outcomeColor: TextColor = outcome.startsWith('failed') ? 'attention' : outcome ? 'good' : 'default';
+  const outcome = isTransition ? '' : entry.action === 'notify' ? notifyOutcomeText(entry.outcome ?? '', locale) : (entry.outcome ?? '');
+  const outcomeColor: TextColor = outcomeColorOf(entry);
   return {
     heading: t(locale, 'history.entryHeading', { date: formatDateTime(entry.at, locale), who: nameOf(names, entry.actorId, locale) }),
     action,
