@@ -4,7 +4,7 @@
  * stale. A lease makes sure only one bot instance on the same storage does this at a time.
  */
 import { DUE_KINDS, dueItemKey, type DueItem, type DueKind } from '../domain/schedule';
-import { describe } from './effectRunner';
+import { describe } from './describe';
 import type { Clock, Lease, Logger, ScheduleIndex } from './ports';
 
 export const SCHEDULER_LEASE = 'scheduler';

@@ -6,7 +6,7 @@ import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { Application, type TeamsAdapter, type TurnState } from '@microsoft/teams-ai';
 import type { AppContext } from '../app/context';
 import type { EffectRunner } from '../app/effectRunner';
-import { describe } from '../app/effectRunner';
+import { describe } from '../app/describe';
 import { ForbiddenError, ValidationError } from '../domain/errors';
 import { isChannel, isPersonal, tenantOf } from './activity';
 import {

@@ -1,7 +1,7 @@
 import { ActivityTypes, INVOKE_RESPONSE_KEY, type Request, type Response } from 'botbuilder';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import type { Logger } from '../app/ports';
-import { describe } from '../app/effectRunner';
+import { describe } from '../app/describe';
 import { bindAfterResponse, type AfterResponseTask } from './afterResponse';
 import { localeOf, t } from './i18n';
 import { sendMessage } from './invokeResponses';

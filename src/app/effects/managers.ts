@@ -1,0 +1,35 @@
+/**
+ * Effects of failed deliveries for the catalog's managers: `alertManagers` (a thread in the catalog's
+ * notification channel) and `syncFailedIndex` (the per-catalog index that `failed` lists).
+ */
+import type { AppContext } from '../context';
+import type { LoadedRequest, PendingEffect } from '../ports';
+import { auditOutcomeOf } from './cards';
+
+export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+  const channel = ctx.catalog.findPackage(loaded.request.packageId)?.catalog.notificationChannel;
+  const existing = loaded.cards.find((c) => c.postedBy === pending.id);
+  if (channel && existing) await ctx.notifier.update(existing, loaded.request);
+  if (channel && !existing) {
+    const outcome = await ctx.notifier.postToChannel(channel, 'deliveryFailedAlert', loaded.request);
+    const audit = [{ action: 'notify', detail: `deliveryFailedAlert → channel ${channel.channelId}`, outcome: auditOutcomeOf(outcome) }];
+    const at = ctx.clock.now().toISOString();
+    if (outcome.status === 'sent') {
+      await ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
+      return;
+    }
+    ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, outcome: outcome.status, reason: outcome.reason }, 'managers not alerted: channel unreachable');
+    await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id], audit, at });
+    return;
+  }
+  if (!channel) ctx.logger.warn({ requestId: loaded.request.id, catalogId: loaded.request.catalogId }, 'no notificationChannel: managers not alerted');
+  await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+}
+
+export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+  const { request } = loaded;
+  const failed = request.state === 'partiallyDelivered' || request.state === 'deliveryFailed';
+  if (failed) await ctx.failedRequests.add(request.catalogId, request.id);
+  else await ctx.failedRequests.remove(request.catalogId, request.id);
+  await ctx.store.record(request.id, { completedEffectIds: [pending.id] });
+}
