@@ -7,6 +7,21 @@ import { localeOf, t } from './i18n';
 import { sendMessage } from './invokeResponses';
 
 /**
+ * What the Bot Framework SDK assumes about an activity before any of our code runs: a `serviceUrl` that is
+ * not a string breaks its connector client (a 500). Such a body cannot come from Teams: refuse it with 400.
+ * A malformed optional `locale` is dropped (the person gets English) rather than refused.
+ */
+function envelopeProblem(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined; // the adapter answers 400 itself
+  const activity = body as Record<string, unknown>;
+  if (activity.serviceUrl !== undefined && typeof activity.serviceUrl !== 'string') {
+    return 'serviceUrl must be a string: this is not a Bot Framework activity.';
+  }
+  if (activity.locale !== undefined && typeof activity.locale !== 'string') delete activity.locale;
+  return undefined;
+}
+
+/**
  * The HTTP face of the bot: authenticates and runs one activity, then starts the work handlers asked
  * to run after the answer (so the answer is never held up by Graph or proactive sends).
  */
@@ -26,6 +41,14 @@ export class TeamsBot {
   }
 
   async handle(req: Request, res: Response): Promise<void> {
+    const problem = envelopeProblem(req.body);
+    if (problem) {
+      this.logger.info({ problem }, 'malformed activity refused');
+      res.status(400);
+      res.send({ error: problem });
+      res.end();
+      return;
+    }
     const tasks: AfterResponseTask[] = [];
     await this.adapter.process(req, res, async (context) => {
       bindAfterResponse(context, tasks);

@@ -16,8 +16,9 @@ export function messageCatalog(locale: Locale): Readonly<Record<MessageKey, stri
 }
 
 /** Teams sends the client's locale (`en-US`, `ja-JP`, ...): Japanese for `ja` / `ja-*`, English otherwise. */
-export function localeOf(teamsLocale?: string): Locale {
-  const language = teamsLocale?.trim().toLowerCase() ?? '';
+export function localeOf(teamsLocale?: unknown): Locale {
+  // Activities are untrusted: a locale that is not a string counts as unknown (English).
+  const language = typeof teamsLocale === 'string' ? teamsLocale.trim().toLowerCase() : '';
   return language === 'ja' || language.startsWith('ja-') ? 'ja' : 'en';
 }
 
