@@ -4,7 +4,8 @@ import type { ConversationRecord } from '../app/ports';
 
 /** The sender's Entra object id, lower-cased like every object id the bot stores. */
 export function aadObjectIdOf(activity: Activity): string | undefined {
-  return activity.from?.aadObjectId?.toLowerCase();
+  const id: unknown = activity.from?.aadObjectId;
+  return typeof id === 'string' && id ? id.toLowerCase() : undefined;
 }
 
 export function tenantOf(activity: Activity): string | undefined {
