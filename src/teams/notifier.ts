@@ -142,18 +142,11 @@ export class TeamsNotifier implements Notifier {
       return failureOutcome(err, '');
     }
     if (!activityId) return { status: 'failed', reason: 'the Bot Connector did not return an activity id for the sent card' };
-    return {
-      status: 'sent',
-      ...(throttled ? { throttled } : {}),
-      card: {
-        recipientId,
-        card,
-        conversationId: record.conversationId,
-        activityId,
-        serviceUrl: record.serviceUrl,
-        postedAt: this.options.clock.now().toISOString(),
-      },
-    };
+    return this.sent({ recipientId, card, conversationId: record.conversationId, activityId, serviceUrl: record.serviceUrl }, throttled);
+  }
+
+  private sent(posted: Omit<PostedCard, 'postedBy' | 'postedAt'>, throttled: boolean): SendOutcome {
+    return { status: 'sent', ...(throttled ? { throttled } : {}), card: { ...posted, postedAt: this.options.clock.now().toISOString() } };
   }
 
   /**
@@ -236,18 +229,7 @@ export class TeamsNotifier implements Notifier {
       return failureOutcome(err, ' (is the bot installed in the team?)');
     }
     if (!conversationId) return { status: 'failed', reason: 'the Bot Connector did not return a conversation id for the channel thread' };
-    return {
-      status: 'sent',
-      ...(throttled ? { throttled } : {}),
-      card: {
-        recipientId,
-        card,
-        conversationId,
-        activityId: rootMessageIdOf(conversationId),
-        serviceUrl,
-        postedAt: this.options.clock.now().toISOString(),
-      },
-    };
+    return this.sent({ recipientId, card, conversationId, activityId: rootMessageIdOf(conversationId), serviceUrl }, throttled);
   }
 
   /**
