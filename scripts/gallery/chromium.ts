@@ -9,7 +9,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 const run = promisify(execFile);
 
-const FLAGS = [
+/** The flags that make Debian's chromium run headless, offline and quietly in a container (TOOLCHAIN.md). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -18,6 +19,10 @@ const FLAGS = [
   '--no-first-run',
   '--disable-component-update',
   '--disable-sync',
+];
+
+const FLAGS = [
+  ...CHROMIUM_ARGS,
   '--hide-scrollbars',
   '--force-device-scale-factor=1',
   '--allow-file-access-from-files',

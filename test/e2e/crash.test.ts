@@ -4,7 +4,6 @@
  * written once, and the app-role assignment id kept even when the assignment was made before the crash.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,79 +14,26 @@ import { createTables } from '../../src/storage/tables';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
 import { CRM_USERS as CRM_USERS_GROUP, CRM_SP } from '../support/demoTenant';
-import { freePort, PEOPLE } from './support';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutInMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** No process (the bot's Azurite child) still holds the data folder. */
-function dataDirFree(dataDir: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', dataDir]);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-interface Bot {
-  url: string;
-  process: ChildProcess;
-}
-
-async function startBot(dataDir: string, graphUrl: string): Promise<Bot> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--disable-warning=DEP0111', 'src/index.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dataDir, GRAPH_BASE_URL: graphUrl, LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'error' },
-    stdio: ['ignore', process.env.CRASH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await until(`the bot at ${url} to be healthy`, async () => {
-    if (child.exitCode !== null) throw new Error(`the bot exited with ${child.exitCode}`);
-    return fetch(`${url}/healthz`).then((r) => r.status === 200 || undefined, () => undefined);
-  }, 30_000);
-  return { url, process: child };
-}
-
-async function stop(bot: Bot, signal: NodeJS.Signals): Promise<void> {
-  if (bot.process.exitCode !== null || bot.process.signalCode !== null) return;
-  const exited = new Promise<void>((done) => bot.process.once('exit', () => done()));
-  bot.process.kill(signal);
-  await exited;
-}
+import { dataDirFree, delayGraphAnswers, sleep, startBotProcess, stopBotProcess, until, type BotProcess } from '../reliability/support';
+import { PEOPLE } from './support';
 
 describe('e2e: kill -9 during delivery', function () {
   this.timeout(180_000);
   let dataDir: string;
   let graph: GraphEmulator;
   let connector: FakeConnector;
-  let bot: Bot | undefined;
+  let bot: BotProcess | undefined;
   const requesters = [PEOPLE.adele, PEOPLE.isaiah, PEOPLE.lee, PEOPLE.patti];
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'crash-'));
     graph = await startGraphEmulator({ seedFile: 'directory.sample.json' });
     connector = await startFakeConnector();
-    // Every Graph answer takes a while, so a kill can land before, between and after the writes.
-    const res = await fetch(`${graph.url.replace(/\/v1\.0$/, '')}/_emulator/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ delayInMs: 120, rate: 1, times: 10_000 }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    await delayGraphAnswers(graph.url, 120);
   });
 
   after(async () => {
-    if (bot) await stop(bot, 'SIGKILL');
+    if (bot) await stopBotProcess(bot, 'SIGKILL');
     await until('the data folder to be released', () => dataDirFree(dataDir));
     await Promise.all([graph?.close(), connector?.close()]);
     await rm(dataDir, { recursive: true, force: true });
@@ -102,7 +48,7 @@ describe('e2e: kill -9 during delivery', function () {
   it('finishes every delivery after restarts, writing each resource once and keeping the assignment id', async () => {
     const killAfterInMs = [0, 60, 150, 260, 400];
     for (const [n, requester] of requesters.entries()) {
-      bot = await startBot(dataDir, graph.url);
+      bot = await startBotProcess({ DATA_DIR: dataDir, GRAPH_BASE_URL: graph.url });
       const teams = new TeamsClient(bot.url, connector.url);
       if (n === 0) for (const person of Object.values(PEOPLE)) await teams.install(person);
 
@@ -121,12 +67,12 @@ describe('e2e: kill -9 during delivery', function () {
       assert.equal(approved.statusCode, 200, approved.message);
 
       await sleep(killAfterInMs[n % killAfterInMs.length]);
-      await stop(bot, 'SIGKILL');
+      await stopBotProcess(bot, 'SIGKILL');
       await until('the killed bot to release its data', () => dataDirFree(dataDir));
 
-      bot = await startBot(dataDir, graph.url);
+      bot = await startBotProcess({ DATA_DIR: dataDir, GRAPH_BASE_URL: graph.url });
       await until(`${requester.name} to be told of the delivery`, () => deliveredNotice(requester) || undefined, 30_000);
-      await stop(bot, 'SIGTERM');
+      await stopBotProcess(bot, 'SIGTERM');
       await until('the data folder to be released', () => dataDirFree(dataDir));
       bot = undefined;
     }

@@ -10,19 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+import { CHROMIUM as CHROMIUM_PATH, CHROMIUM_ARGS } from '../../scripts/gallery/chromium';
 
-/** The flags that make Debian's chromium run headless, offline and quietly in a container (TOOLCHAIN.md). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_PATH, CHROMIUM_ARGS };
 
 /** Fails with what to do when Debian's chromium is not installed (the test must not be skipped). */
 export function requireChromium(): void {

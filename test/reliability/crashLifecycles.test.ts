@@ -9,7 +9,6 @@
  * Reproduce a run's kill moments: `RELIABILITY_SEED=<seed> npx mocha test/reliability/crashLifecycles.test.ts`.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import { CRM_SP, CRM_USERS } from '../support/demoTenant';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
 import { PEOPLE } from '../e2e/support';
-import { extraRequesters, seedWith, sleep, startBotProcess, stopBotProcess, until, type BotProcess } from './support';
+import { dataDirFree, delayGraphAnswers, extraRequesters, seedWith, sleep, startBotProcess, stopBotProcess, until, type BotProcess } from './support';
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 0x5eed_0006);
 const LIFECYCLES = 50;
@@ -40,16 +39,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-/** No process (the bot's Azurite child) still holds the data folder. */
-function dataDirFree(dataDir: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', dataDir]);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 describe('reliability: kill -9 at random moments during 50 lifecycles', function () {
@@ -73,13 +62,7 @@ describe('reliability: kill -9 at random moments during 50 lifecycles', function
     dataDir = await mkdtemp(join(tmpdir(), 'crash-lifecycles-'));
     graph = await startGraphEmulator({ seed: seedWith(requesters) });
     connector = await startFakeConnector();
-    // Every Graph answer takes a little while, so kills land before, between and after the writes too.
-    const res = await fetch(`${graph.url.replace(/\/v1\.0$/, '')}/_emulator/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ delayInMs: 40, rate: 1, times: 100_000 }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    await delayGraphAnswers(graph.url, 40);
   });
 
   after(async () => {

@@ -2,9 +2,10 @@
  * Shared by the reliability tests: the bot as a real child process (as `npm start` runs it), a demo tenant with
  * extra requesters, and polling.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { GraphSeedInput } from '../../src/local/graphEmulator';
+import { GraphEmulatorControl } from '../../src/local/graphEmulator/controlClient';
 import type { TeamsUser } from '../support/teamsClient';
 import { freePort } from '../e2e/support';
 
@@ -78,4 +79,19 @@ export async function stopBotProcess(bot: BotProcess, signal: NodeJS.Signals): P
   const exited = new Promise<void>((done) => bot.process.once('exit', () => done()));
   bot.process.kill(signal);
   await exited;
+}
+
+/** No process (a killed bot's Azurite child) still holds the data folder. */
+export function dataDirFree(dataDir: string): boolean {
+  try {
+    execFileSync('pgrep', ['-f', dataDir]);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Every Graph answer takes `delayInMs`, so a kill can land before, between and after the writes. */
+export async function delayGraphAnswers(graphBaseUrl: string, delayInMs: number): Promise<void> {
+  await GraphEmulatorControl.fromGraphBaseUrl(graphBaseUrl).setFault({ delayInMs, rate: 1, times: 1_000_000 });
 }
