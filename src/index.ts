@@ -136,7 +136,10 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   app.resourceNames
     .warm(catalog.allPackages().flatMap((entry) => entry.accessPackage.resources))
     .catch((err) => logger.warn({ err: describe(err) }, 'warming resource names failed'));
-  const effects = new EffectRunner(app);
+  // With its own embedded Azurite the bot is the storage's only user: whatever was left unfinished (a crash,
+  // kill -9) is its own, so it resumes all of it at start-up, with no lease to wait for, and runs it as its own.
+  const soleOwner = config.tables.kind === 'embedded';
+  const effects = new EffectRunner(app, { soleOwner });
   const application = createBotApplication({
     adapter,
     botAppId,
@@ -168,9 +171,6 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);
   stoppers.push(() => scheduler.stop());
 
-  // With its own embedded Azurite the bot is the storage's only user: whatever was left unfinished (a crash,
-  // kill -9) is its own, so at start-up it resumes all of it at once, with no lease to wait for.
-  const soleOwner = config.tables.kind === 'embedded';
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = (atStartup: boolean) => {
     sweeping = sweeping.then(async () => {

@@ -23,9 +23,17 @@ export { describeDelivery } from './effects/delivery';
 
 /** How often one effect is re-tried within a run after losing an ETag race. */
 const MAX_CONFLICT_RETRIES = 5;
+/**
+ * How long a run waits, at most, for another process to finish the effects it added before this process's
+ * own (checking again after 250 ms, 500 ms, … 4 s); after that the outbox sweep takes over.
+ */
+const FOREIGN_WAIT_IN_MS = { first: 250, max: 4_000, total: 60_000 };
 
-/** Runs one effect; it completes the effect (commit or record) when it succeeds. */
-type EffectHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<void>;
+/** Runs one effect; it completes the effect (commit or record) when it succeeds and returns the request as it then is. */
+type EffectHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<LoadedRequest>;
+
+/** Which effects a run may take: those this process added (after its own commits), or any (the sweep). */
+type RunScope = 'own' | 'any';
 
 /**
  * Errors no retry can fix: the request moved on (a domain rule refuses the effect) or the catalog lost
@@ -37,17 +45,31 @@ function isPermanent(err: unknown): boolean {
 
 export class EffectRunner {
   private readonly running = new Map<string, Promise<void>>();
-  private readonly rerun = new Set<string>();
+  /** Requests kicked again while running, with the widest scope asked for. */
+  private readonly rerun = new Map<string, RunScope>();
+  /** Requests waiting for another process's effects: how long they have waited so far. */
+  private readonly waitedInMs = new Map<string, number>();
 
-  constructor(private readonly ctx: AppContext) {}
+  /**
+   * `soleOwner`: this process is the storage's only user (its own embedded Azurite), so every effect stored,
+   * whoever wrote it (a process killed before this one), is its own to run.
+   */
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly options: { soleOwner?: boolean } = {},
+  ) {}
 
-  /** Starts running a request's effects in the background (after the current invoke has been answered). */
-  kick(requestId: string): void {
+  /**
+   * Starts running a request's effects in the background (after the current invoke has been answered).
+   * 'own' (after this process's commit) runs only the effects this process added, in order; 'any' (the
+   * sweep, for work abandoned by a crashed or stopped instance) runs every one.
+   */
+  kick(requestId: string, scope: RunScope = 'own'): void {
     if (this.running.has(requestId)) {
-      this.rerun.add(requestId);
+      if (this.rerun.get(requestId) !== 'any') this.rerun.set(requestId, scope);
       return;
     }
-    const run = this.runUntilIdle(requestId).finally(() => this.running.delete(requestId));
+    const run = this.runUntilIdle(requestId, scope).finally(() => this.running.delete(requestId));
     this.running.set(requestId, run);
   }
 
@@ -63,49 +85,84 @@ export class EffectRunner {
    */
   async sweep(limit = 200, abandonedAfterInMs = 60_000): Promise<number> {
     const ids = await this.ctx.store.listRequestsWithPendingEffects(limit, new Date(Date.now() - abandonedAfterInMs));
-    for (const id of ids) this.kick(id);
+    for (const id of ids) this.kick(id, 'any');
     await this.idle();
     return ids.length;
   }
 
-  private async runUntilIdle(requestId: string): Promise<void> {
-    do {
+  private async runUntilIdle(requestId: string, firstScope: RunScope): Promise<void> {
+    for (let scope: RunScope | undefined = firstScope; scope; scope = this.rerun.get(requestId)) {
       this.rerun.delete(requestId);
       try {
-        await this.runPending(requestId);
-        await this.ctx.store.releaseIfIdle(requestId);
+        const idle = await this.runPending(requestId, scope);
+        if (idle) await this.ctx.store.releaseIfIdle(requestId, idle);
       } catch (err) {
         this.ctx.logger.warn({ requestId, err: describe(err) }, 'effect failed; it stays in the outbox for the next sweep');
         return;
       }
-    } while (this.rerun.has(requestId));
-  }
-
-  private async runPending(requestId: string): Promise<void> {
-    let conflicts = 0;
-    for (;;) {
-      const loaded = await this.ctx.store.get(requestId);
-      const pending = loaded?.effects[0];
-      if (!loaded || !pending) return;
-      if (this.deferredUntilDue(requestId, pending)) return;
-      try {
-        await this.handlers[pending.effect.kind](this.ctx, loaded, pending);
-        conflicts = 0;
-      } catch (err) {
-        if (err instanceof ConcurrencyError && ++conflicts <= MAX_CONFLICT_RETRIES) continue;
-        if (!isPermanent(err)) throw err;
-        this.ctx.logger.error({ requestId, effect: pending.effect, err: describe(err) }, 'effect can never succeed; dropped');
-        await this.ctx.store.record(requestId, { completedEffectIds: [pending.id] });
-      }
     }
   }
 
-  /** An effect with a backoff not yet over waits; a timer runs the request again when it is due. */
-  private deferredUntilDue(requestId: string, pending: PendingEffect): boolean {
+  /**
+   * Runs the request's effects in order, from one read: each handler hands back the request as it left it
+   * (the run is the only one of this request in this process, and another process runs only its own effects).
+   * A state from outside the run (a use-case's commit) is not reused: effects it lists may have been run since.
+   * Returns the request when no effect is left; undefined when the run stopped early (an effect deferred,
+   * another process's effect first in line) or there is no such request.
+   */
+  private async runPending(requestId: string, scope: RunScope): Promise<LoadedRequest | undefined> {
+    let conflicts = 0;
+    let loaded = await this.ctx.store.get(requestId);
+    while (loaded) {
+      const pending = loaded.effects[0];
+      if (!pending) {
+        this.waitedInMs.delete(requestId);
+        return loaded;
+      }
+      if (scope === 'own' && !this.options.soleOwner && !this.mayRun(requestId, pending)) return undefined;
+      if (this.deferredUntilDue(requestId, pending, scope)) return undefined;
+      try {
+        loaded = await this.handlers[pending.effect.kind](this.ctx, loaded, pending);
+        conflicts = 0;
+      } catch (err) {
+        if (err instanceof ConcurrencyError && ++conflicts <= MAX_CONFLICT_RETRIES) {
+          loaded = await this.ctx.store.get(requestId);
+          continue;
+        }
+        if (!isPermanent(err)) throw err;
+        this.ctx.logger.error({ requestId, effect: pending.effect, err: describe(err) }, 'effect can never succeed; dropped');
+        loaded = await this.ctx.store.record(loaded, { completedEffectIds: [pending.id] });
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Another process's effect first in line is that process's to run (it may be running it now): this run
+   * looks again a little later, and leaves it to the sweep if it never finishes.
+   */
+  private mayRun(requestId: string, pending: PendingEffect): boolean {
+    if (pending.origin === undefined || pending.origin === this.ctx.store.origin) {
+      this.waitedInMs.delete(requestId);
+      return true;
+    }
+    const waited = this.waitedInMs.get(requestId) ?? 0;
+    if (waited >= FOREIGN_WAIT_IN_MS.total) {
+      this.waitedInMs.delete(requestId);
+      return false;
+    }
+    const wait = Math.min(FOREIGN_WAIT_IN_MS.max, Math.max(FOREIGN_WAIT_IN_MS.first, waited));
+    this.waitedInMs.set(requestId, waited + wait);
+    setTimeout(() => this.kick(requestId), wait).unref();
+    return false;
+  }
+
+  /** An effect with a backoff not yet over waits; a timer runs the request again (in the same scope) when it is due. */
+  private deferredUntilDue(requestId: string, pending: PendingEffect, scope: RunScope): boolean {
     const notBefore = 'notBefore' in pending.effect && pending.effect.notBefore ? Date.parse(pending.effect.notBefore) : 0;
     const waitInMs = notBefore - this.ctx.clock.now().getTime();
     if (waitInMs <= 0) return false;
-    setTimeout(() => this.kick(requestId), waitInMs).unref();
+    setTimeout(() => this.kick(requestId, scope), waitInMs).unref();
     return true;
   }
 

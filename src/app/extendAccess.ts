@@ -64,7 +64,7 @@ async function withoutOrphanedMark(ctx: AppContext, request: AccessRequest): Pro
  * the pending mark dropped), then the extension request itself (`extended`). Both steps are idempotent, so a
  * crash in between is repaired by the retry. `kick` runs the extended request's own effects.
  */
-export async function runSettleExtension(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, kick: (requestId: string) => void): Promise<void> {
+export async function runSettleExtension(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, kick: (requestId: string) => void): Promise<LoadedRequest> {
   const extension = loaded.request;
   const target = extension.extensionOf;
   if (!target) throw new ConflictError('error.notPending', { state: extension.state });
@@ -74,10 +74,8 @@ export async function runSettleExtension(ctx: AppContext, loaded: LoadedRequest,
   if (settled) kick(target.requestId);
   const original = settled ?? (await ctx.store.get(target.requestId));
   const completion = original ? completeExtension(extension, original.request, ctx.clock.now()) : undefined;
-  if (completion) {
-    await ctx.store.commit(loaded, completion.next, { effects: completion.effects, completedEffectIds: [pending.id] });
-    ctx.logger.info({ requestId: extension.id, extends: target.requestId, state: completion.next.state }, 'extension settled');
-  } else {
-    await ctx.store.record(extension.id, { completedEffectIds: [pending.id] });
-  }
+  if (!completion) return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
+  const completed = await ctx.store.commit(loaded, completion.next, { effects: completion.effects, completedEffectIds: [pending.id] });
+  ctx.logger.info({ requestId: extension.id, extends: target.requestId, state: completion.next.state }, 'extension settled');
+  return completed;
 }

@@ -35,6 +35,11 @@ export interface PendingEffect {
   /** Unique within the request; effects run in ascending id order. */
   id: string;
   effect: Effect;
+  /**
+   * The `RequestStore.origin` of the process whose commit added it: that process runs it, so two instances
+   * never run one effect at once (undefined: written without one; anybody may run it).
+   */
+  origin?: string;
 }
 
 /** One read of a request's partition: the request, its posted cards and its unfinished effects. */
@@ -87,6 +92,8 @@ export interface RecordOptions extends Omit<CommitOptions, 'effects'> {
 }
 
 export interface RequestStore {
+  /** This process's mark on the effects it commits (PendingEffect.origin). */
+  readonly origin: string;
   /** Stores a new request with its first effects and cards; ConflictError if the id exists. */
   create(request: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
   /** Reads the whole partition of a request; undefined when there is no such request. */
@@ -99,16 +106,20 @@ export interface RequestStore {
   commit(loaded: LoadedRequest, next: AccessRequest, options?: CommitOptions): Promise<LoadedRequest>;
   /**
    * Records cards, audit notes and completed effects, in one transaction, without changing the request row (no ETag guard: these
-   * rows belong to the effect runner, which runs one request's effects one at a time).
+   * rows belong to the effect runner, which runs one request's effects one at a time). Returns `loaded` as it
+   * is now: the cards added, the completed effects gone, the same ETag.
    */
-  record(requestId: string, options: RecordOptions): Promise<void>;
+  record(loaded: LoadedRequest, options: RecordOptions): Promise<LoadedRequest>;
   /**
    * Ids of requests that may have unfinished effects (the outbox index). With `writtenBefore` (wall-clock
    * time), only those whose index row is older: work abandoned by the instance that wrote it.
    */
   listRequestsWithPendingEffects(limit: number, writtenBefore?: Date): Promise<string[]>;
-  /** Drops a request from the outbox index if it has no unfinished effects left. */
-  releaseIfIdle(requestId: string): Promise<void>;
+  /**
+   * Drops a request from the outbox index if it has no unfinished effects left. `known`: the request as the
+   * caller last wrote it, if it has not been read since (saves reading it again).
+   */
+  releaseIfIdle(requestId: string, known?: LoadedRequest): Promise<void>;
   /** Requests of one requester, newest first. */
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
   /** The request's audit trail, oldest first (not read by `get`). */

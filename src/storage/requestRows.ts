@@ -75,7 +75,8 @@ export async function readRequestPartition(rows: AsyncIterable<TableEntityResult
     } else if (rowKey.startsWith(CARD_PREFIX)) {
       cards.push(readCard(row));
     } else if (rowKey.startsWith(OUTBOX_PREFIX)) {
-      effects.push({ id: decodeKey(rowKey.slice(OUTBOX_PREFIX.length)), effect: readJsonColumns(row, 'effect') as Effect });
+      const origin = typeof row.origin === 'string' ? row.origin : undefined;
+      effects.push({ id: decodeKey(rowKey.slice(OUTBOX_PREFIX.length)), effect: readJsonColumns(row, 'effect') as Effect, origin });
     }
   }
   if (!head) return undefined;
@@ -161,14 +162,14 @@ export function outboxRowKey(effectId: string): string {
 }
 
 export function outboxRow(partition: string, pending: PendingEffect): TableEntity {
-  return { partitionKey: partition, rowKey: outboxRowKey(pending.id), ...jsonColumns('effect', pending.effect) };
+  return { partitionKey: partition, rowKey: outboxRowKey(pending.id), origin: pending.origin, ...jsonColumns('effect', pending.effect) };
 }
 
 /** Effect ids `<version>-<index>`, zero-padded: they sort in creation order across commits. */
-export function newEffects(version: number, effects: Effect[] = []): PendingEffect[] {
+export function newEffects(version: number, origin: string, effects: Effect[] = []): PendingEffect[] {
   if (!Number.isSafeInteger(version) || version < 0) throw new Error(`invalid request version ${version}`);
   const prefix = String(version).padStart(10, '0');
-  return effects.map((effect, index) => ({ id: `${prefix}-${String(index).padStart(4, '0')}`, effect }));
+  return effects.map((effect, index) => ({ id: `${prefix}-${String(index).padStart(4, '0')}`, effect, origin }));
 }
 
 export function checkTransactionSize(requestId: string, actions: TransactionAction[]): void {

@@ -7,6 +7,7 @@
  * stale index row is harmless, a missing one is not): `work` partition `outbox` (requests with pending
  * effects) and `requesterIndex` (requests by requester, newest first).
  */
+import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TableTransactionResponse, type TransactionAction } from '@azure/data-tables';
 import type { AuditEntry, CommitOptions, LoadedRequest, PendingEffect, PostedCard, RecordOptions, RequestStore } from '../app/ports';
 import { ConcurrencyError, ConflictError } from '../domain/errors';
@@ -40,9 +41,12 @@ export { MAX_TRANSACTION_OPERATIONS } from './requestRows';
 
 export interface TableRequestStoreOptions {
   tables: Tables;
+  /** The origin written on the effects this store commits (default: a new random id, one per process). */
+  origin?: string;
 }
 
 export class TableRequestStore implements RequestStore {
+  readonly origin: string;
   private readonly requests: TableClient;
   private readonly outboxIndex: OutboxIndex;
   private readonly requesterIndex: RequesterIndex;
@@ -50,6 +54,7 @@ export class TableRequestStore implements RequestStore {
   private readonly snapshots = new WeakMap<LoadedRequest, RowSnapshot>();
 
   constructor(options: TableRequestStoreOptions) {
+    this.origin = options.origin ?? randomUUID();
     this.requests = options.tables.client('requests');
     this.outboxIndex = new OutboxIndex(options.tables.client('work'));
     this.requesterIndex = new RequesterIndex(options.tables.client('requesterIndex'));
@@ -58,7 +63,7 @@ export class TableRequestStore implements RequestStore {
   async create(request: AccessRequest, options: CommitOptions = {}): Promise<LoadedRequest> {
     if (!request.id) throw new Error('a request needs an id');
     const partition = encodeKey(request.id);
-    const effects = newEffects(request.version, options.effects);
+    const effects = newEffects(request.version, this.origin, options.effects);
     const cards = uniqueCards(options.cards ?? []);
     const rows = detailRows(request);
 
@@ -103,7 +108,7 @@ export class TableRequestStore implements RequestStore {
     const partition = encodeKey(next.id);
     const before = this.snapshots.get(loaded) ?? detailRows(current);
     const rows = detailRows(next);
-    const effects = newEffects(next.version, options.effects);
+    const effects = newEffects(next.version, this.origin, options.effects);
     const cards = uniqueCards(options.cards ?? []);
     let completed = [...new Set(options.completedEffectIds ?? [])];
 
@@ -149,28 +154,31 @@ export class TableRequestStore implements RequestStore {
     return this.loaded(next, requestRowEtag(response, actions.length), mergeCards(loaded.cards, cards), pending, rows);
   }
 
-  async record(requestId: string, options: RecordOptions): Promise<void> {
-    const partition = encodeKey(requestId);
+  async record(loaded: LoadedRequest, options: RecordOptions): Promise<LoadedRequest> {
+    const partition = encodeKey(loaded.request.id);
     const cards = uniqueCards(options.cards ?? []);
-    let completed = [...new Set(options.completedEffectIds ?? [])];
-    const audit = options.audit?.length
-      ? recordedAuditRows(partition, versionOfEffect(options.completedEffectIds?.[0]) ?? (await this.currentVersion(partition)), options)
-      : [];
+    const done = new Set(options.completedEffectIds ?? []);
+    let completed = [...done];
+    const version = versionOfEffect(options.completedEffectIds?.[0]) ?? loaded.request.version;
+    const audit = options.audit?.length ? recordedAuditRows(partition, version, options) : [];
     for (;;) {
       const actions: TransactionAction[] = [
         ...cards.map((card): TransactionAction => ['upsert', cardRow(partition, card), 'Replace']),
         ...completed.map((id): TransactionAction => ['delete', { partitionKey: partition, rowKey: outboxRowKey(id) }]),
         ...audit.map((row): TransactionAction => ['create', row]),
       ];
-      if (!actions.length) return;
-      checkTransactionSize(requestId, actions);
+      if (!actions.length) break;
+      checkTransactionSize(loaded.request.id, actions);
       try {
         await this.requests.submitTransaction(actions);
-        return;
+        break;
       } catch (error) {
         completed = await this.dropMissingOutboxRows(partition, completed, error);
       }
     }
+    const snapshot = this.snapshots.get(loaded) ?? detailRows(loaded.request);
+    const effects = loaded.effects.filter((e) => !done.has(e.id));
+    return this.loaded(loaded.request, loaded.etag, mergeCards(loaded.cards, cards), effects, snapshot);
   }
 
   async listRequestsWithPendingEffects(limit: number, writtenBefore?: Date): Promise<string[]> {
@@ -183,10 +191,10 @@ export class TableRequestStore implements RequestStore {
    * effects, if any, are visible), and only if nobody rewrote it meanwhile (its ETag). A row whose commit never
    * landed (a lost race, a crash) is dropped once it is old, by wall time, whatever the bot's clock says.
    */
-  async releaseIfIdle(requestId: string): Promise<void> {
+  async releaseIfIdle(requestId: string, known?: LoadedRequest): Promise<void> {
     const [index, state] = await Promise.all([
       this.outboxIndex.get(requestId),
-      this.outboxState(encodeKey(requestId)),
+      known ? { version: known.request.version, outboxRows: known.effects.map((e) => outboxRowKey(e.id)) } : this.outboxState(encodeKey(requestId)),
     ]);
     if (!index || state.outboxRows.length) return;
     const landed = state.version !== undefined && state.version >= index.version;
@@ -229,11 +237,6 @@ export class TableRequestStore implements RequestStore {
     const result: LoadedRequest = { request, etag, cards, effects };
     this.snapshots.set(result, snapshot);
     return result;
-  }
-
-  private async currentVersion(partition: string): Promise<number> {
-    const { version } = await this.outboxState(partition);
-    return version ?? 0;
   }
 
   /** The request row's version (undefined if there is no request) and the RowKeys of its outbox rows. */

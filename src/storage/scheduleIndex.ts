@@ -1,18 +1,25 @@
 /**
- * ScheduleIndex on Azure Table Storage: the `work` table, partition `due`, one row per due item.
+ * ScheduleIndex on Azure Table Storage: the `work` table, one partition per UTC day the items fall due on.
  *
- *   RowKey = dueItemKey(item) with the request id key-encoded   kind, requestId, dueAt, ref
+ *   PartitionKey = `due-YYYY-MM-DD` (the UTC day of dueAt)
+ *   RowKey       = dueItemKey(item) with the request id key-encoded   kind, requestId, dueAt, ref
  *
- * The RowKey starts with the due instant in `toISOString()` form, so rows sort chronologically and
- * "what is due" is one range query over the start of the partition: its cost grows with what is due,
- * not with what is stored.
+ * The RowKey starts with the due instant in `toISOString()` form and the PartitionKeys sort by day, so rows
+ * sort chronologically within and across partitions, and "what is due" is one range query from the first day
+ * partition up to today's: its cost grows with what is due, not with what is stored (past days hold only what
+ * is still due; today's is scanned at most to its end).
+ *
+ * Day partitions keep each partition bounded by one day's items rather than by everything scheduled: one
+ * partition holding every due item of the tenant would be a hot partition on Azure, and Azurite finds an
+ * entity by filtering its partition row by row, so each write into one huge partition costs O(its size).
  */
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { ScheduleIndex } from '../app/ports';
 import { dueItemKey, type DueItem, type DueKind } from '../domain/schedule';
 import { encodeKey, restStatus, stringColumn, type Tables } from './tables';
 
-const DUE_PARTITION = 'due';
+/** Every day partition's key starts with this; the lower bound of the due query. */
+const PARTITION_PREFIX = 'due-';
 /** The most operations one entity-group transaction may hold. */
 const MAX_TRANSACTION_OPERATIONS = 100;
 /** How many transactions `add` sends at once. */
@@ -21,6 +28,10 @@ const ADD_PARALLELISM = 4;
 const MAX_PAGE_SIZE = 1000;
 
 type Row = Record<string, unknown>;
+interface Keys {
+  partitionKey: string;
+  rowKey: string;
+}
 
 export interface TableScheduleIndexOptions {
   tables: Tables;
@@ -44,21 +55,11 @@ export class TableScheduleIndex implements ScheduleIndex {
   }
 
   async add(items: DueItem[]): Promise<void> {
-    // One transaction may touch an entity only once: duplicates are dropped first.
-    const rows = new Map<string, Row & { partitionKey: string; rowKey: string }>();
-    for (const item of items.map(normalizeDueItem)) {
-      const rowKey = rowKeyOf(item);
-      rows.set(rowKey, { partitionKey: DUE_PARTITION, rowKey, ...item });
-    }
-    const chunks: TransactionAction[][] = [];
-    const all = [...rows.values()];
-    for (let at = 0; at < all.length; at += MAX_TRANSACTION_OPERATIONS) {
-      chunks.push(all.slice(at, at + MAX_TRANSACTION_OPERATIONS).map((row): TransactionAction => ['upsert', row, 'Replace']));
-    }
+    const transactions = transactionsOf(items);
     const send = async (): Promise<void> => {
-      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await this.work.submitTransaction(chunk);
+      for (let actions = transactions.shift(); actions; actions = transactions.shift()) await this.work.submitTransaction(actions);
     };
-    await Promise.all(Array.from({ length: Math.min(ADD_PARALLELISM, chunks.length) }, send));
+    await Promise.all(Array.from({ length: Math.min(ADD_PARALLELISM, transactions.length) }, send));
   }
 
   async listDue(now: Date, limit: number): Promise<DueItem[]> {
@@ -66,12 +67,14 @@ export class TableScheduleIndex implements ScheduleIndex {
     if (limit <= 0) return items;
     // Every key due at or before `now` starts with an ISO instant ≤ now's, followed by '|';
     // '}' sorts right after '|', so this bound holds whatever characters the request id has.
+    // Rows of earlier days' partitions are all below this bound too: their keys start with an earlier instant.
     const end = `${now.toISOString()}}`;
+    const today = partitionOf(now.toISOString());
     const rows = this.work.listEntities<Row>({
-      queryOptions: { filter: odata`PartitionKey eq ${DUE_PARTITION} and RowKey lt ${end}` },
+      queryOptions: { filter: odata`PartitionKey ge ${PARTITION_PREFIX} and PartitionKey le ${today} and RowKey lt ${end}` },
     });
     // The first page is normally all we read; the service may return a short (even empty) page with a
-    // continuation, so more pages are read only until `limit` items have come back.
+    // continuation (at a partition's end, say), so more pages are read only until `limit` items have come back.
     for await (const page of rows.byPage({ maxPageSize: Math.min(limit, MAX_PAGE_SIZE) })) {
       for (const row of page) {
         items.push(readItem(row));
@@ -83,7 +86,8 @@ export class TableScheduleIndex implements ScheduleIndex {
 
   async remove(item: DueItem): Promise<void> {
     try {
-      await this.work.deleteEntity(DUE_PARTITION, rowKeyOf(normalizeDueItem(item)));
+      const { partitionKey, rowKey } = keysOf(normalizeDueItem(item));
+      await this.work.deleteEntity(partitionKey, rowKey);
     } catch (error) {
       if (restStatus(error) === 404) return;
       throw error;
@@ -91,8 +95,40 @@ export class TableScheduleIndex implements ScheduleIndex {
   }
 }
 
-function rowKeyOf(item: DueItem): string {
-  return encodeKey(dueItemKey(item));
+/** The day partition of an instant in `toISOString()` form. */
+function partitionOf(instant: string): string {
+  return `${PARTITION_PREFIX}${instant.slice(0, 'YYYY-MM-DD'.length)}`;
+}
+
+function keysOf(item: DueItem): Keys {
+  return { partitionKey: partitionOf(item.dueAt), rowKey: encodeKey(dueItemKey(item)) };
+}
+
+/** Upserts of the items' rows in entity-group transactions: one partition, at most MAX_TRANSACTION_OPERATIONS rows. */
+function transactionsOf(items: DueItem[]): TransactionAction[][] {
+  const transactions: TransactionAction[][] = [];
+  for (const rows of rowsByPartition(items).values()) {
+    for (let at = 0; at < rows.length; at += MAX_TRANSACTION_OPERATIONS) {
+      transactions.push(rows.slice(at, at + MAX_TRANSACTION_OPERATIONS).map((row): TransactionAction => ['upsert', row, 'Replace']));
+    }
+  }
+  return transactions;
+}
+
+/** The items' rows by PartitionKey, each row once: a transaction may touch an entity only once. */
+function rowsByPartition(items: DueItem[]): Map<string, (Row & Keys)[]> {
+  const rows = new Map<string, Row & Keys>();
+  for (const item of items.map(normalizeDueItem)) {
+    const keys = keysOf(item);
+    rows.set(`${keys.partitionKey}/${keys.rowKey}`, { ...keys, ...item });
+  }
+  const partitions = new Map<string, (Row & Keys)[]>();
+  for (const row of rows.values()) {
+    const partition = partitions.get(row.partitionKey);
+    if (partition) partition.push(row);
+    else partitions.set(row.partitionKey, [row]);
+  }
+  return partitions;
 }
 
 function readItem(row: Row): DueItem {

@@ -1,24 +1,25 @@
-import { ActivityTypes, INVOKE_RESPONSE_KEY, type Request, type Response } from 'botbuilder';
+import { ActivityTypes, INVOKE_RESPONSE_KEY, type Request, type Response, type TurnContext } from 'botbuilder';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import type { Logger } from '../app/ports';
 import { describe } from '../app/describe';
+import { checkActivity } from './activityShape';
 import { bindAfterResponse, type AfterResponseTask } from './afterResponse';
 import { localeOf, t } from './i18n';
 import { sendMessage } from './invokeResponses';
 
+function withBody(req: Request, body: Record<string, unknown>): Request {
+  return { method: req.method, headers: req.headers, body };
+}
+
 /**
- * What the Bot Framework SDK assumes about an activity before any of our code runs: a `serviceUrl` that is
- * not a string breaks its connector client (a 500). Such a body cannot come from Teams: refuse it with 400.
- * A malformed optional `locale` is dropped (the person gets English) rather than refused.
+ * What the adapter authenticates in place of a malformed activity: only the fields authentication reads, and only
+ * when they are strings (a non-string `serviceUrl` would break the adapter before the turn, a 500). An invoke, so
+ * the turn can set the HTTP answer.
  */
-function envelopeProblem(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined; // the adapter answers 400 itself
-  const activity = body as Record<string, unknown>;
-  if (activity.serviceUrl !== undefined && typeof activity.serviceUrl !== 'string') {
-    return 'serviceUrl must be a string: this is not a Bot Framework activity.';
-  }
-  if (activity.locale !== undefined && typeof activity.locale !== 'string') delete activity.locale;
-  return undefined;
+function authenticationStandIn(body: unknown): Record<string, unknown> {
+  const { channelId, serviceUrl } = (body ?? {}) as Record<string, unknown>;
+  const stringOrNothing = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { type: ActivityTypes.Invoke, channelId: stringOrNothing(channelId), serviceUrl: stringOrNothing(serviceUrl) };
 }
 
 /**
@@ -41,19 +42,22 @@ export class TeamsBot {
   }
 
   async handle(req: Request, res: Response): Promise<void> {
-    const problem = envelopeProblem(req.body);
-    if (problem) {
-      this.logger.info({ problem }, 'malformed activity refused');
-      res.status(400);
-      res.send({ error: problem });
-      res.end();
+    const { activity, problem } = checkActivity(req.body);
+    if (problem !== undefined) {
+      // The adapter authenticates inside process(), so a caller without a valid token still gets 401.
+      await this.adapter.process(withBody(req, authenticationStandIn(req.body)), res, (context) => this.refuse(context, problem));
       return;
     }
     const tasks: AfterResponseTask[] = [];
-    await this.adapter.process(req, res, async (context) => {
+    await this.adapter.process(withBody(req, activity), res, async (context) => {
       bindAfterResponse(context, tasks);
       await this.application.run(context);
     });
     for (const task of tasks) task();
+  }
+
+  private async refuse(context: TurnContext, problem: string): Promise<void> {
+    this.logger.info({ problem }, 'malformed activity refused');
+    await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 400, body: { error: problem } } });
   }
 }

@@ -277,7 +277,7 @@ describe('TableRequestStore (Azurite)', function () {
     it('commits even when an effect it completes was already completed by record()', async () => {
       const created = await store.create(aRequest(), { effects: [{ kind: 'startStage' }, notifyApprover] });
       const [first, second] = created.effects;
-      await store.record(created.request.id, { completedEffectIds: [first.id] });
+      await store.record(created, { completedEffectIds: [first.id] });
       const committed = await store.commit(created, next(created, { state: 'approved' }), {
         completedEffectIds: [first.id, second.id],
       });
@@ -294,14 +294,15 @@ describe('TableRequestStore (Azurite)', function () {
         cards: [card],
       });
       const [a, b, c] = created.effects.map((e) => e.id);
-      await store.record(created.request.id, { completedEffectIds: [a] });
-      await store.record(created.request.id, {
+      await store.record(created, { completedEffectIds: [a] });
+      const recorded = await store.record(created, {
         completedEffectIds: [a, b],
         cards: [{ ...card, activityId: 'second' }, aPostedCard({ recipientId: 'someone-else' })],
       });
-      await store.record(created.request.id, {});
+      assert.deepEqual(await store.record(recorded, {}), recorded, 'nothing to record: the same request back');
 
       const loaded = await store.get(created.request.id);
+      assert.deepEqual(recorded, loaded, 'record() returns the request as a read would find it');
       assert.deepEqual(
         loaded?.effects.map((e) => e.id),
         [c],
@@ -317,7 +318,7 @@ describe('TableRequestStore (Azurite)', function () {
       await store.releaseIfIdle(id);
       assert.ok((await store.listRequestsWithPendingEffects(1000)).includes(id), 'kept while effects are pending');
 
-      await store.record(id, { completedEffectIds: created.effects.map((e) => e.id) });
+      await store.record(created, { completedEffectIds: created.effects.map((e) => e.id) });
       await store.releaseIfIdle(id);
       assert.ok(!(await store.listRequestsWithPendingEffects(1000)).includes(id), 'dropped when idle');
       await store.releaseIfIdle(id); // no index row: nothing to do

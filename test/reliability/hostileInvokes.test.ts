@@ -2,7 +2,8 @@
  * Reliability: generated malformed and hostile activities against one running bot (TENANT_ID set).
  * Property-based (fast-check, fixed seed): wrong types for every field, missing fields, 100 KB strings,
  * unknown verbs, Action.Submit, other tenants, forged request ids and senders, garbage bodies.
- * Whatever arrives: no HTTP 500, no invoke statusCode 500, and nothing stored, written to Graph or sent.
+ * Whatever arrives: no HTTP 500, no invoke statusCode 500, and nothing stored, written to Graph or sent. A hostile
+ * invoke is refused with a 4xx, never answered "try again" (which tells the client its click may work next time).
  *
  * Reproduce a failure with the seed it prints: `RELIABILITY_SEED=<seed> npx mocha test/reliability/hostileInvokes.test.ts`.
  */
@@ -156,6 +157,34 @@ function mayBeLegitimate(a: Activity, seeded: Seeded[]): boolean {
   }
 }
 
+const CARD = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE = 'application/vnd.microsoft.activity.message';
+
+function invokeAnswerOf(body: unknown): { statusCode?: unknown; type?: unknown } {
+  return body && typeof body === 'object' ? (body as { statusCode?: unknown; type?: unknown }) : {};
+}
+
+const isClientError = (status: unknown) => typeof status === 'number' && status >= 400 && status < 500;
+
+/**
+ * A hostile invoke is refused: HTTP 4xx (refused before the turn), or HTTP 200 with an invoke statusCode 4xx.
+ * Two answers are not refusals and are right: only reading verbs (refresh, history) and Reprocess (its card lists
+ * each id's refusal) may answer with a card; and a mutated `type` makes it another kind of activity, which the Bot
+ * Framework acknowledges with a bare 200.
+ */
+function assertRefused(activity: Activity, status: number, body: unknown, what: () => string): void {
+  const { statusCode, type } = invokeAnswerOf(body);
+  if (isClientError(status) || (status === 200 && isClientError(statusCode))) return;
+  const answer = `HTTP ${status}, invoke ${statusCode ?? '-'} ${type === MESSAGE ? `message ${JSON.stringify((body as { value?: unknown }).value)}` : (type ?? '')}`;
+  if (activity.type !== 'invoke') {
+    assert.ok(status === 200 && body === undefined, `${answer} for ${what()}`);
+    return;
+  }
+  const verb = (activity.value as { action?: { verb?: unknown } } | undefined)?.action?.verb;
+  const reading = verb === VERBS.refreshCard || verb === VERBS.history || verb === VERBS.reprocess;
+  assert.ok(status === 200 && statusCode === 200 && type === CARD && reading, `${answer} instead of a 4xx for ${what()}`);
+}
+
 /** Without a serviceUrl botbuilder falls back to the public Bot Framework: a reply to a message must never leave the machine. */
 function mayReachOutside(a: Activity): boolean {
   return a.type !== 'invoke' && (a.serviceUrl === undefined || a.serviceUrl === null || a.serviceUrl === '');
@@ -211,13 +240,11 @@ describe('reliability: hostile and malformed activities', function () {
   const answers = new Map<string, number>();
 
   function checkAnswer(status: number, body: unknown, what: () => string): void {
-    const code = (body as { statusCode?: unknown } | undefined)?.statusCode;
-    const type = (body as { type?: unknown } | undefined)?.type;
-    const kind = type === 'application/vnd.microsoft.activity.message' ? ' message' : type === 'application/vnd.microsoft.card.adaptive' ? ' card' : '';
-    const key = `${status}/${typeof code === 'number' ? code : '-'}${kind}`;
+    const { statusCode, type } = invokeAnswerOf(body);
+    const kind = type === MESSAGE ? ' message' : type === CARD ? ' card' : '';
+    const key = `${status}/${typeof statusCode === 'number' ? statusCode : '-'}${kind}`;
     answers.set(key, (answers.get(key) ?? 0) + 1);
     assert.ok(status < 500, `HTTP ${status} for ${what()}`);
-    const statusCode = (body as { statusCode?: unknown } | undefined)?.statusCode;
     if (typeof statusCode === 'number') assert.ok(statusCode < 500, `invoke statusCode ${statusCode} for ${what()}`);
   }
 
@@ -317,13 +344,7 @@ describe('reliability: hostile and malformed activities', function () {
       const sentBefore = bot.connector.activities().length;
       const res = await bot.teams.post(activity);
       checkAnswer(res.status, res.body, () => show(activity));
-      const body = res.body as { statusCode?: number; type?: string } | undefined;
-      const verbOf = (activity.value as { action?: { verb?: unknown } } | undefined)?.action?.verb;
-      if (body?.statusCode === 200 && body.type === 'application/vnd.microsoft.card.adaptive') {
-        // Only reading verbs (refresh, history) and Reprocess (its card lists each id's refusal) may answer a
-        // click that is not legitimate with a card.
-        assert.ok(verbOf === VERBS.refreshCard || verbOf === VERBS.history || verbOf === VERBS.reprocess, `a card answered ${show(activity)}`);
-      }
+      assertRefused(activity, res.status, res.body, () => show(activity));
       await bot.settle();
       assert.equal(bot.graph.writes().length, graphBefore, `a Graph write after ${show(activity)}`);
       assert.equal(bot.connector.activities().length, sentBefore, `a card sent or updated after ${show(activity)}`);
@@ -403,6 +424,7 @@ describe('reliability: hostile and malformed activities', function () {
     for (const type of ['invoke', 'message']) {
       const answer = await bot.teams.post({ ...baseActivity({ aadObjectId: PEOPLE.megan.aadObjectId }, TENANT_ID, 42), type, text: 'help', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: VERBS.approve, data: {} } } });
       assert.equal(answer.status, 400, `${type}: HTTP ${answer.status}: ${show(answer.body)}`);
+      assert.deepEqual(answer.body, { error: 'serviceUrl must be a string: this is not a Teams activity.' });
     }
   });
 

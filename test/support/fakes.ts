@@ -211,9 +211,9 @@ function auditEntries(previous: AccessRequest | undefined, next: AccessRequest, 
  * Effect ids `<version>-<index>`, zero-padded like the Table store's: they sort in creation order, because
  * every commit that adds effects raises the version.
  */
-function newEffects(version: number, effects: Effect[] = []): PendingEffect[] {
+function newEffects(version: number, origin: string, effects: Effect[] = []): PendingEffect[] {
   const prefix = String(version).padStart(10, '0');
-  return effects.map((effect, i) => ({ id: `${prefix}-${String(i).padStart(4, '0')}`, effect: copy(effect) }));
+  return effects.map((effect, i) => ({ id: `${prefix}-${String(i).padStart(4, '0')}`, effect: copy(effect), origin }));
 }
 
 function upsertCards(existing: PostedCard[], cards: PostedCard[]): PostedCard[] {
@@ -232,6 +232,7 @@ function upsertCards(existing: PostedCard[], cards: PostedCard[]): PostedCard[] 
  * throws ConflictError('error.requestExists').
  */
 export class InMemoryRequestStore implements RequestStore {
+  readonly origin = 'in-memory';
   private readonly partitions = new Map<string, Partition>();
   /** The outbox index: request id → order in which it was (first) indexed. */
   private readonly outboxIndex = new Map<string, number>();
@@ -261,7 +262,7 @@ export class InMemoryRequestStore implements RequestStore {
       request: snapshot.request,
       etag: this.nextEtag(),
       cards: upsertCards([], snapshot.options.cards ?? []),
-      effects: newEffects(request.version, snapshot.options.effects),
+      effects: newEffects(request.version, this.origin, snapshot.options.effects),
       createdSeq: ++this.seq,
       audit: auditEntries(undefined, snapshot.request, snapshot.options),
     };
@@ -289,7 +290,7 @@ export class InMemoryRequestStore implements RequestStore {
     const p = this.partitions.get(next.id);
     if (!p || p.etag !== snapshot.etag) throw new ConcurrencyError(`request ${next.id}`);
     const done = new Set(snapshot.options.completedEffectIds ?? []);
-    const added = newEffects(next.version, snapshot.options.effects);
+    const added = newEffects(next.version, this.origin, snapshot.options.effects);
     p.audit.push(...auditEntries(p.request, snapshot.next, snapshot.options));
     p.request = snapshot.next;
     p.etag = this.nextEtag();
@@ -299,8 +300,9 @@ export class InMemoryRequestStore implements RequestStore {
     return this.loaded(p);
   }
 
-  async record(requestId: string, options: RecordOptions): Promise<void> {
+  async record(loaded: LoadedRequest, options: RecordOptions): Promise<LoadedRequest> {
     this.calls.record++;
+    const requestId = loaded.request.id;
     const snapshot = copy(options);
     await tick();
     const p = this.partitions.get(requestId);
@@ -310,9 +312,10 @@ export class InMemoryRequestStore implements RequestStore {
     p.cards = upsertCards(p.cards, snapshot.cards ?? []);
     // Like the Table store: under the version of the commit that wrote the first completed effect.
     const effectVersion = Number(/^(\d+)-/.exec(snapshot.completedEffectIds?.[0] ?? '')?.[1]);
-    const version = Number.isSafeInteger(effectVersion) ? effectVersion : p.request.version;
+    const version = Number.isSafeInteger(effectVersion) ? effectVersion : loaded.request.version;
     const at = snapshot.at ?? new Date().toISOString();
     p.audit.push(...(snapshot.audit ?? []).map((note) => ({ ...note, version, at, ...(snapshot.actorId ? { actorId: snapshot.actorId } : {}) })));
+    return copy({ ...loaded, cards: upsertCards(loaded.cards, snapshot.cards ?? []), effects: loaded.effects.filter((e) => !done.has(e.id)) });
   }
 
   async listRequestsWithPendingEffects(limit: number): Promise<string[]> {
@@ -349,6 +352,11 @@ export class InMemoryRequestStore implements RequestStore {
   peek(requestId: string): LoadedRequest | undefined {
     const p = this.partitions.get(requestId);
     return p ? this.loaded(p) : undefined;
+  }
+
+  /** The same storage as another bot process sees it: the effects it commits carry `origin`. */
+  asProcess(origin: string): InMemoryRequestStore {
+    return Object.create(this, { origin: { value: origin } }) as InMemoryRequestStore;
   }
 
   /** Ids of every stored request. */

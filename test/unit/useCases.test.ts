@@ -518,13 +518,52 @@ describe('use-cases on in-memory fakes', () => {
         effects: [{ kind: 'notify', recipientId: diego, card: 'approvalRequest' }],
       });
       const pending = committed.effects.at(-1)!;
-      await t.store.record(id, { cards: [{ ...diegoCard, postedBy: pending.id }] });
+      await t.store.record(committed, { cards: [{ ...diegoCard, postedBy: pending.id }] });
       const posts = t.notifier.posts.length;
       const updates = t.notifier.updates.length;
       assert.equal(await runner.sweep(), 1);
       assert.equal(t.notifier.posts.length, posts, 'not posted again');
       assert.deepEqual(t.notifier.updates.slice(updates).map((u) => u.posted.activityId), [diegoCard.activityId]);
       assert.deepEqual(stored(id).effects, []);
+    });
+
+    it("runs all of a request's effects from one read: each one hands the request on to the next", async () => {
+      const created = await submitRequest(t, crmInput());
+      const reads = t.store.calls.get;
+      runner.kick(created.request.id);
+      await runner.idle();
+      assert.equal(stored(created.request.id).request.state, 'pendingApproval');
+      assert.deepEqual(stored(created.request.id).effects, []);
+      assert.equal(t.notifier.posts.length, 2, 'both approvers asked');
+      assert.equal(t.store.calls.get - reads, 1, 'one read of the request');
+    });
+
+    it("leaves effects another process committed to that process, and the sweep to whoever finds them abandoned", async () => {
+      const other = { ...t, store: t.store.asProcess('instance-2') };
+      const created = await submitRequest(other, crmInput());
+      const id = created.request.id;
+      assert.ok(created.effects.every((e) => e.origin === 'instance-2'));
+
+      runner.kick(id);
+      await runner.idle();
+      assert.equal(t.notifier.posts.length, 0, "this process's runner does not run the other's effects");
+      assert.deepEqual(stored(id).effects.map((e) => e.id), created.effects.map((e) => e.id));
+
+      const otherRunner = new EffectRunner(other);
+      otherRunner.kick(id);
+      await otherRunner.idle();
+      assert.equal(stored(id).request.state, 'pendingApproval', 'the other process ran them');
+      const posts = t.notifier.posts.length;
+
+      // Its decision's effects, left behind (that process stopped): found by this process's sweep.
+      await decideRequest(other, { requestId: id, actorId: megan, outcome: 'approved', justification: 'ok' });
+      runner.kick(id);
+      await runner.idle();
+      assert.equal(stored(id).request.state, 'approved', 'not delivered by an own run');
+      assert.equal(await runner.sweep(), 1);
+      assert.equal(stored(id).request.state, 'delivered');
+      assert.ok(t.notifier.posts.length > posts);
+      assert.equal(t.store.isIndexed(id), false);
     });
 
     it('kicking the same request twice at once still sends each card once', async () => {

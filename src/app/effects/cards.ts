@@ -4,14 +4,13 @@ import type { AppContext } from '../context';
 import { describe } from '../describe';
 import type { LoadedRequest, NotifyOutcome, PendingEffect, SendOutcome } from '../ports';
 
-export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
   const effect = pending.effect as Extract<Effect, { kind: 'notify' }>;
   const existing = loaded.cards.find((c) => c.postedBy === pending.id);
   if (existing) {
     // Already posted (a retry after a crash): bring it up to date instead of posting twice.
     await ctx.notifier.update(existing, loaded.request);
-    await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
-    return;
+    return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
   }
   const outcome = await ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
   const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card, outcome: notifyOutcomeOf(outcome) };
@@ -25,15 +24,14 @@ export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending:
   ];
   const at = ctx.clock.now().toISOString();
   if (outcome.status === 'sent') {
-    await ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
     ctx.logger.info(log, 'card sent');
-  } else {
-    await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id], audit, at });
-    ctx.logger.warn({ ...log, reason: outcome.reason }, 'card not sent');
+    return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
   }
+  ctx.logger.warn({ ...log, reason: outcome.reason }, 'card not sent');
+  return ctx.store.record(loaded, { completedEffectIds: [pending.id], audit, at });
 }
 
-export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
   const { cards: kinds } = pending.effect as Extract<Effect, { kind: 'refreshCards' }>;
   const cards = loaded.cards.filter((card) => kinds.includes(card.card));
   const results = await Promise.allSettled(cards.map((card) => ctx.notifier.update(card, loaded.request)));
@@ -43,7 +41,7 @@ export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pe
       ctx.logger.warn({ requestId: loaded.request.id, recipientId: card.recipientId, err: describe(result.reason) }, 'card update failed');
     }
   });
-  await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }
 
 /** The word the audit trail records for a notification's outcome. */

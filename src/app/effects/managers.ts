@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
 import { auditOutcomeOf } from './cards';
 
-export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
   const channel = ctx.catalog.findPackage(loaded.request.packageId)?.catalog.notificationChannel;
   const existing = loaded.cards.find((c) => c.postedBy === pending.id);
   if (channel && existing) await ctx.notifier.update(existing, loaded.request);
@@ -15,21 +15,19 @@ export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, p
     const audit = [{ action: 'notify', detail: `deliveryFailedAlert → channel ${channel.channelId}`, outcome: auditOutcomeOf(outcome) }];
     const at = ctx.clock.now().toISOString();
     if (outcome.status === 'sent') {
-      await ctx.store.record(loaded.request.id, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
-      return;
+      return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
     }
     ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, outcome: outcome.status, reason: outcome.reason }, 'managers not alerted: channel unreachable');
-    await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id], audit, at });
-    return;
+    return ctx.store.record(loaded, { completedEffectIds: [pending.id], audit, at });
   }
   if (!channel) ctx.logger.warn({ requestId: loaded.request.id, catalogId: loaded.request.catalogId }, 'no notificationChannel: managers not alerted');
-  await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }
 
-export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
   const { request } = loaded;
   const failed = request.state === 'partiallyDelivered' || request.state === 'deliveryFailed';
   if (failed) await ctx.failedRequests.add(request.catalogId, request.id);
   else await ctx.failedRequests.remove(request.catalogId, request.id);
-  await ctx.store.record(request.id, { completedEffectIds: [pending.id] });
+  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }

@@ -3,8 +3,8 @@ import type { Effect } from '../../domain/effects';
 import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
 
-export async function runSchedule(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
+export async function runSchedule(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
   const { items } = pending.effect as Extract<Effect, { kind: 'schedule' }>;
   await ctx.schedule.add(items);
-  await ctx.store.record(loaded.request.id, { completedEffectIds: [pending.id] });
+  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }

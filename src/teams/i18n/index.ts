@@ -75,15 +75,7 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** An instant (ISO 8601) as date and time in `timeZone`, with the zone named so nobody has to guess. */
 export function formatDateTime(iso: string, locale: Locale, timeZone = 'UTC'): string {
-  return new Intl.DateTimeFormat(intlLocales[locale], {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    timeZone,
-    timeZoneName: 'short',
-  }).format(parseIso(iso));
+  return formatter('dateTime', locale, timeZone).format(parseIso(iso));
 }
 
 /**
@@ -92,12 +84,29 @@ export function formatDateTime(iso: string, locale: Locale, timeZone = 'UTC'): s
  */
 export function formatDate(isoOrDate: string, locale: Locale, timeZone = 'UTC'): string {
   const isDateOnly = DATE_ONLY.test(isoOrDate);
-  return new Intl.DateTimeFormat(intlLocales[locale], {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    timeZone: isDateOnly ? 'UTC' : timeZone,
-  }).format(parseIso(isDateOnly ? `${isoOrDate}T00:00:00Z` : isoOrDate));
+  return formatter('date', locale, isDateOnly ? 'UTC' : timeZone).format(parseIso(isDateOnly ? `${isoOrDate}T00:00:00Z` : isoOrDate));
+}
+
+const FORMATS = {
+  dateTime: { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  date: { year: 'numeric', month: 'short', day: 'numeric' },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
+
+/** Building an Intl.DateTimeFormat costs far more than formatting with one: one per format, language and zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Zones come from the client (any spelling of a zone is valid), so the cache is bounded. */
+const MAX_FORMATTERS = 1_000;
+
+function formatter(format: keyof typeof FORMATS, locale: Locale, timeZone: string): Intl.DateTimeFormat {
+  const key = `${format}|${locale}|${timeZone}`;
+  let cached = formatters.get(key);
+  if (!cached) {
+    // An unknown zone throws here (RangeError), before anything is cached.
+    cached = new Intl.DateTimeFormat(intlLocales[locale], { ...FORMATS[format], timeZone });
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(key, cached);
+  }
+  return cached;
 }
 
 function parseIso(iso: string): Date {
