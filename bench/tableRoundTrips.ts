@@ -24,10 +24,11 @@ export interface TableRoundTripsResult {
   lifecycles: number;
 }
 
-/** The kind of the effect a commit or record completes; the label of a use-case's own commit otherwise. */
+/** The kinds of the effects a commit or record completes ('refreshCards+schedule' when it marks several done). */
 function effectKind(loaded: LoadedRequest, options: CommitOptions | undefined): string {
-  const id = options?.completedEffectIds?.[0];
-  return loaded.effects.find((e) => e.id === id)?.effect.kind ?? '(unlabelled)';
+  const ids = new Set(options?.completedEffectIds ?? []);
+  const kinds = loaded.effects.filter((e) => ids.has(e.id)).map((e) => e.effect.kind);
+  return kinds.length ? kinds.join('+') : '(unlabelled)';
 }
 
 interface Segment {
@@ -38,8 +39,9 @@ interface Segment {
 /**
  * Delegates to the Table store and cuts the traffic into segments: one per use-case call (`mark`), and while
  * effects run (`runningEffects`), one per step of the runner: its read of the partition ('read', once per
- * run), each effect (ending with the write that completes it, named after the effect), and 'idle' (the
- * release of the outbox index).
+ * run), each write that marks effects done with the traffic since the previous step (named after the effects
+ * it marks: repeatable ones share one write, e.g. 'refreshCards+schedule'), and 'idle' (the release of the
+ * outbox index).
  */
 class SegmentingStore implements RequestStore {
   readonly segments: Segment[] = [];

@@ -29,8 +29,14 @@ const MAX_CONFLICT_RETRIES = 5;
  */
 const FOREIGN_WAIT_IN_MS = { first: 250, max: 4_000, total: 60_000 };
 
-/** Runs one effect; it completes the effect (commit or record) when it succeeds and returns the request as it then is. */
-type EffectHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<LoadedRequest>;
+/** Runs one effect and marks it done itself (its commit or record), returning the request as it then is. */
+type CompletingHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<LoadedRequest>;
+/**
+ * Runs an effect that is harmless to run again (cards re-rendered, index rows upserted): the runner marks it
+ * done, in one write with the repeatable effects around it, so a crash before that write only repeats it.
+ */
+type RepeatableHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<void>;
+type EffectHandler = { completes: CompletingHandler } | { repeatable: RepeatableHandler };
 
 /** Which effects a run may take: those this process added (after its own commits), or any (the sweep). */
 type RunScope = 'own' | 'any';
@@ -113,16 +119,32 @@ export class EffectRunner {
   private async runPending(requestId: string, scope: RunScope): Promise<LoadedRequest | undefined> {
     let conflicts = 0;
     let loaded = await this.ctx.store.get(requestId);
+    // Repeatable effects done but not marked done yet: one write marks them, before the next effect that
+    // marks itself or when the run ends.
+    let unmarked: string[] = [];
+    const markDone = async (state: LoadedRequest, also: string[] = []): Promise<LoadedRequest> => {
+      const ids = [...unmarked, ...also];
+      unmarked = [];
+      return ids.length ? this.ctx.store.record(state, { completedEffectIds: ids }) : state;
+    };
     while (loaded) {
-      const pending = loaded.effects[0];
+      const pending = loaded.effects.find((e) => !unmarked.includes(e.id));
       if (!pending) {
         this.waitedInMs.delete(requestId);
-        return loaded;
+        return markDone(loaded);
       }
-      if (scope === 'own' && !this.options.soleOwner && !this.mayRun(requestId, pending)) return undefined;
-      if (this.deferredUntilDue(requestId, pending, scope)) return undefined;
+      if ((scope === 'own' && !this.options.soleOwner && !this.mayRun(requestId, pending)) || this.deferredUntilDue(requestId, pending, scope)) {
+        await markDone(loaded);
+        return undefined;
+      }
+      const handler = this.handlers[pending.effect.kind];
       try {
-        loaded = await this.handlers[pending.effect.kind](this.ctx, loaded, pending);
+        if ('repeatable' in handler) {
+          await handler.repeatable(this.ctx, loaded, pending);
+          unmarked.push(pending.id);
+        } else {
+          loaded = await handler.completes(this.ctx, await markDone(loaded), pending);
+        }
         conflicts = 0;
       } catch (err) {
         if (err instanceof ConcurrencyError && ++conflicts <= MAX_CONFLICT_RETRIES) {
@@ -131,7 +153,7 @@ export class EffectRunner {
         }
         if (!isPermanent(err)) throw err;
         this.ctx.logger.error({ requestId, effect: pending.effect, err: describe(err) }, 'effect can never succeed; dropped');
-        loaded = await this.ctx.store.record(loaded, { completedEffectIds: [pending.id] });
+        loaded = await markDone(loaded, [pending.id]);
       }
     }
     return undefined;
@@ -167,14 +189,14 @@ export class EffectRunner {
   }
 
   private readonly handlers: Record<Effect['kind'], EffectHandler> = {
-    startStage: runStartStage,
-    notify: runNotify,
-    refreshCards: runRefreshCards,
-    deliver: runDeliver,
-    schedule: runSchedule,
-    revoke: runRevoke,
-    settleExtension: (ctx, loaded, pending) => runSettleExtension(ctx, loaded, pending, (id) => this.kick(id)),
-    alertManagers: runAlertManagers,
-    syncFailedIndex: runSyncFailedIndex,
+    startStage: { completes: runStartStage },
+    notify: { completes: runNotify },
+    refreshCards: { repeatable: runRefreshCards },
+    deliver: { completes: runDeliver },
+    schedule: { repeatable: runSchedule },
+    revoke: { completes: runRevoke },
+    settleExtension: { completes: (ctx, loaded, pending) => runSettleExtension(ctx, loaded, pending, (id) => this.kick(id)) },
+    alertManagers: { completes: runAlertManagers },
+    syncFailedIndex: { repeatable: runSyncFailedIndex },
   };
 }

@@ -27,15 +27,32 @@ export interface OutboxIndexEntry {
   writtenAt: number;
 }
 
+/** How many rows this process remembers writing (see `lastWritten`); the oldest are forgotten first. */
+const MAX_REMEMBERED_ROWS = 10_000;
+
 /** Requests with pending effects (`work` partition `outbox`). */
 export class OutboxIndex {
+  /** The rows this process wrote and has not deleted: their version and ETag, so releasing one needs no read. */
+  private readonly written = new Map<string, OutboxIndexEntry>();
+
   constructor(private readonly work: TableClient) {}
 
   async upsert(requestId: string, version: number): Promise<void> {
-    await this.work.upsertEntity(
+    const { etag } = await this.work.upsertEntity(
       { partitionKey: OUTBOX_INDEX_PARTITION, rowKey: encodeKey(requestId), requestId, version },
       'Replace',
     );
+    this.written.delete(requestId);
+    if (etag) this.written.set(requestId, { requestId, version, etag, writtenAt: Date.now() });
+    if (this.written.size > MAX_REMEMBERED_ROWS) this.written.delete(this.written.keys().next().value as string);
+  }
+
+  /**
+   * The row as this process last wrote it, if it did. Another process may have rewritten it since: a delete
+   * guarded by this ETag then fails (412) and leaves that process's row alone.
+   */
+  lastWritten(requestId: string): OutboxIndexEntry | undefined {
+    return this.written.get(requestId);
   }
 
   async get(requestId: string): Promise<OutboxIndexEntry | undefined> {
@@ -73,6 +90,7 @@ export class OutboxIndex {
 
   /** Deletes the entry unless it was rewritten since it was read (412) or is already gone (404). */
   async delete(entry: OutboxIndexEntry): Promise<void> {
+    this.written.delete(entry.requestId);
     try {
       await this.work.deleteEntity(OUTBOX_INDEX_PARTITION, encodeKey(entry.requestId), { etag: entry.etag });
     } catch (error) {

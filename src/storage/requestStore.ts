@@ -190,11 +190,13 @@ export class TableRequestStore implements RequestStore {
    * no outbox rows AND the request has reached that version (so that commit's transaction has landed and its
    * effects, if any, are visible), and only if nobody rewrote it meanwhile (its ETag). A row whose commit never
    * landed (a lost race, a crash) is dropped once it is old, by wall time, whatever the bot's clock says.
+   * Given `known` (the runner's own view) and a row this process wrote, it is one guarded delete, no read.
    */
   async releaseIfIdle(requestId: string, known?: LoadedRequest): Promise<void> {
+    if (known?.effects.length) return;
     const [index, state] = await Promise.all([
-      this.outboxIndex.get(requestId),
-      known ? { version: known.request.version, outboxRows: known.effects.map((e) => outboxRowKey(e.id)) } : this.outboxState(encodeKey(requestId)),
+      (known && this.outboxIndex.lastWritten(requestId)) ?? this.outboxIndex.get(requestId),
+      known ? { version: known.request.version, outboxRows: [] } : this.outboxState(encodeKey(requestId)),
     ]);
     if (!index || state.outboxRows.length) return;
     const landed = state.version !== undefined && state.version >= index.version;

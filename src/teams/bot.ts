@@ -4,6 +4,7 @@ import type { Logger } from '../app/ports';
 import { describe } from '../app/describe';
 import { checkActivity } from './activityShape';
 import { bindAfterResponse, type AfterResponseTask } from './afterResponse';
+import { Foreground } from './foreground';
 import { localeOf, t } from './i18n';
 import { sendMessage } from './invokeResponses';
 
@@ -24,9 +25,12 @@ function authenticationStandIn(body: unknown): Record<string, unknown> {
 
 /**
  * The HTTP face of the bot: authenticates and runs one activity, then starts the work handlers asked
- * to run after the answer (so the answer is never held up by Graph or proactive sends).
+ * to run after the answer (so the answer is never held up by Graph or proactive sends), once no other
+ * answer is pending (see Foreground).
  */
 export class TeamsBot {
+  private readonly foreground = new Foreground();
+
   constructor(
     private readonly adapter: TeamsAdapter,
     private readonly application: Application<TurnState>,
@@ -42,6 +46,10 @@ export class TeamsBot {
   }
 
   async handle(req: Request, res: Response): Promise<void> {
+    await this.foreground.answer(() => this.answer(req, res));
+  }
+
+  private async answer(req: Request, res: Response): Promise<void> {
     const { activity, problem } = checkActivity(req.body);
     if (problem !== undefined) {
       // The adapter authenticates inside process(), so a caller without a valid token still gets 401.
@@ -53,7 +61,7 @@ export class TeamsBot {
       bindAfterResponse(context, tasks);
       await this.application.run(context);
     });
-    for (const task of tasks) task();
+    for (const task of tasks) this.foreground.afterwards(task);
   }
 
   private async refuse(context: TurnContext, problem: string): Promise<void> {

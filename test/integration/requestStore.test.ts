@@ -405,5 +405,23 @@ describe('TableRequestStore (Azurite)', function () {
       assert.equal(withEffects.length, 2, withEffects.join('\n'));
       console.log(`      round trips: create ${create.length}, get ${get.length}, commit ${plain.length}, commit+effects ${withEffects.length}`);
     });
+
+    it("releasing the index after a run (the runner's view, a row this process wrote) is one guarded delete", async () => {
+      const created = await store.create(aRequest(), { effects: [{ kind: 'startStage' }] });
+      const done = await store.record(created, { completedEffectIds: created.effects.map((e) => e.id) });
+      const release = await roundTrips.count(() => store.releaseIfIdle(created.request.id, done));
+      assert.deepEqual(release.map((call) => call.split(' ')[0]), ['DELETE'], release.join('\n'));
+      assert.ok(!(await store.listRequestsWithPendingEffects(1000)).includes(created.request.id));
+    });
+
+    it('a row another process rewrote since is left alone (its ETag changed)', async () => {
+      const created = await store.create(aRequest(), { effects: [{ kind: 'startStage' }] });
+      const done = await store.record(created, { completedEffectIds: created.effects.map((e) => e.id) });
+      const other = new TableRequestStore({ tables });
+      const stillPending = await other.commit(done, next(done), { effects: [{ kind: 'deliver' }] });
+      await store.releaseIfIdle(created.request.id, done);
+      assert.ok((await store.listRequestsWithPendingEffects(1000)).includes(created.request.id), 'kept for the other commit');
+      assert.equal(stillPending.effects.length, 1);
+    });
   });
 });

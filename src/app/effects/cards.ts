@@ -31,7 +31,7 @@ export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending:
   return ctx.store.record(loaded, { completedEffectIds: [pending.id], audit, at });
 }
 
-export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
   const { cards: kinds } = pending.effect as Extract<Effect, { kind: 'refreshCards' }>;
   const cards = loaded.cards.filter((card) => kinds.includes(card.card));
   const results = await Promise.allSettled(cards.map((card) => ctx.notifier.update(card, loaded.request)));
@@ -41,7 +41,6 @@ export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pe
       ctx.logger.warn({ requestId: loaded.request.id, recipientId: card.recipientId, err: describe(result.reason) }, 'card update failed');
     }
   });
-  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }
 
 /** The word the audit trail records for a notification's outcome. */

@@ -24,10 +24,9 @@ export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, p
   return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }
 
-export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest): Promise<void> {
   const { request } = loaded;
   const failed = request.state === 'partiallyDelivered' || request.state === 'deliveryFailed';
   if (failed) await ctx.failedRequests.add(request.catalogId, request.id);
   else await ctx.failedRequests.remove(request.catalogId, request.id);
-  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }

@@ -3,8 +3,7 @@ import type { Effect } from '../../domain/effects';
 import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
 
-export async function runSchedule(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runSchedule(ctx: AppContext, _loaded: LoadedRequest, pending: PendingEffect): Promise<void> {
   const { items } = pending.effect as Extract<Effect, { kind: 'schedule' }>;
   await ctx.schedule.add(items);
-  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
 }
