@@ -1,8 +1,10 @@
 /**
  * Runs the outbox: the effects each transition wrote beside it. Effects of one request run one at a
- * time, in order; requests run in parallel. An effect that fails stays in the outbox and is retried by
- * the next sweep, so a crash between a transition and its effects loses nothing. Each effect kind's work is
- * in effects/; the runner keeps the order, the deferral (`notBefore`), the retries and the dead-lettering.
+ * time, in order, from one read of its partition; requests run in parallel. A process runs the effects its
+ * own commits added (the sweep: any), so two instances sharing storage never run one effect at once. An
+ * effect that fails stays in the outbox and is retried by the next sweep, so a crash between a transition and
+ * its effects loses nothing. Each effect kind's work is in effects/; the runner keeps the order, the deferral
+ * (`notBefore`), the retries and the dead-lettering.
  */
 import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
