@@ -90,12 +90,14 @@ export async function measureLifecycles({ connectionString, azuritePid }: BenchE
       if (performance.now() > stopStartingAt) return;
       const runner = runners[slot];
       const requesterId = BENCH.requester(n);
+      // As the card actions do: each commit's effects run from the state the commit returned.
+      const submitted = runner.mark();
       const created = await submitRequest(core.ctx, { requesterId, packageId: MANAGER_PACKAGE, justification: 'Throughput benchmark', formCard: formCardOf(requesterId) });
       const requestId = created.request.id;
-      runner.kick(requestId);
+      runner.runFrom(created, submitted);
       await runner.idle();
-      await decideRequest(core.ctx, { requestId, actorId: BENCH.manager(n % MANAGERS), outcome: 'approved' });
-      runner.kick(requestId);
+      const approved = runner.mark();
+      runner.runFrom(await decideRequest(core.ctx, { requestId, actorId: BENCH.manager(n % MANAGERS), outcome: 'approved' }), approved);
       await runner.idle();
       ids.push(requestId);
       if (++completed % 250 === 0) progress(`lifecycles: ${completed} in ${round((performance.now() - t0) / 1000)} s`);

@@ -2,11 +2,11 @@
  * Table round trips per state transition: a few lifecycles (submit → start stage → decide → deliver) through
  * the use-cases and the EffectRunner in-process, against Azurite, with a pipeline policy on the Tables clients
  * counting every HTTP attempt. A transition's count covers its read of the partition (a use-case reads it; an
- * effect works on the request as the run's one read and the effects before it left it), the index rows
- * written beside it and its entity-group transaction. Target ≤ 3.
+ * effect works on the request as the commit or the effect before it left it), the index rows written beside
+ * it and its entity-group transaction. Target ≤ 3.
  */
 import { decideRequest } from '../src/app/decide';
-import { EffectRunner } from '../src/app/effectRunner';
+import { EffectRunner, type RunMark } from '../src/app/effectRunner';
 import type { CommitOptions, LoadedRequest, RecordOptions, RequestStore } from '../src/app/ports';
 import { submitRequest } from '../src/app/submitRequest';
 import type { AccessRequest } from '../src/domain/request';
@@ -115,23 +115,25 @@ export async function measureTableRoundTrips({ connectionString }: BenchEnv): Pr
     const store = new SegmentingStore(core.ctx.store, traffic);
     const ctx = { ...core.ctx, store };
     const runner = new EffectRunner(ctx);
-    const runEffects = async (requestId: string) => {
+    const runEffects = async (committed: LoadedRequest, readAfter: RunMark) => {
       store.runningEffects = true;
       store.mark('(unlabelled)');
-      runner.kick(requestId);
+      runner.runFrom(committed, readAfter);
       await runner.idle();
       store.runningEffects = false;
       store.close();
     };
     for (let n = 0; n < LIFECYCLES; n++) {
       store.mark('submit');
+      const submitted = runner.mark();
       const created = await submitRequest(ctx, { requesterId: BENCH.requester(n), packageId: MANAGER_PACKAGE, justification: 'benchmark', formCard: formCardOf(BENCH.requester(n)) });
       store.close();
-      await runEffects(created.request.id);
+      await runEffects(created, submitted);
       store.mark('decide');
-      await decideRequest(ctx, { requestId: created.request.id, actorId: BENCH.manager(0), outcome: 'approved' });
+      const approved = runner.mark();
+      const decided = await decideRequest(ctx, { requestId: created.request.id, actorId: BENCH.manager(0), outcome: 'approved' });
       store.close();
-      await runEffects(created.request.id);
+      await runEffects(decided, approved);
       const final = await core.ctx.store.get(created.request.id);
       if (final?.request.state !== 'delivered') throw new Error(`lifecycle ${n} ended ${final?.request.state ?? 'missing'}, not delivered`);
     }

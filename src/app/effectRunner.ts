@@ -43,6 +43,12 @@ type EffectHandler = { completes: CompletingHandler } | { repeatable: Repeatable
 /** Which effects a run may take: those this process added (after its own commits), or any (the sweep). */
 type RunScope = 'own' | 'any';
 
+/** A moment in a runner's history (see `mark` and `runFrom`). */
+export type RunMark = number;
+
+/** How many requests' latest run moments a runner remembers; older ones are forgotten (conservatively). */
+const MAX_REMEMBERED_RUNS = 10_000;
+
 /**
  * Errors no retry can fix: the request moved on (a domain rule refuses the effect) or the catalog lost
  * its policy. Such an effect is dropped, loudly, instead of blocking the request's outbox for ever.
@@ -57,6 +63,11 @@ export class EffectRunner {
   private readonly rerun = new Map<string, RunScope>();
   /** Requests waiting for another process's effects: how long they have waited so far. */
   private readonly waitedInMs = new Map<string, number>();
+  /** Counts run starts and ends; `lastRun` holds, per request, the count at its latest one. */
+  private moment = 0;
+  private readonly lastRun = new Map<string, number>();
+  /** The latest moment among the requests `lastRun` has forgotten. */
+  private forgottenUpTo = 0;
 
   /**
    * `soleOwner`: this process is the storage's only user (its own embedded Azurite), so every effect stored,
@@ -73,12 +84,24 @@ export class EffectRunner {
    * sweep, for work abandoned by a crashed or stopped instance) runs every one.
    */
   kick(requestId: string, scope: RunScope = 'own'): void {
-    if (this.running.has(requestId)) {
-      if (this.rerun.get(requestId) !== 'any') this.rerun.set(requestId, scope);
-      return;
-    }
-    const run = this.runUntilIdle(requestId, scope).finally(() => this.running.delete(requestId));
-    this.running.set(requestId, run);
+    this.start(requestId, scope);
+  }
+
+  /** Now, for `runFrom`: take it before a use-case reads the request it will commit. */
+  mark(): RunMark {
+    return this.moment;
+  }
+
+  /**
+   * Runs the effects of a commit this process just made from the request as the commit returned it, without
+   * reading it again — if no run of that request started or ended here since `readAfter` (a run could have
+   * done effects that state still lists, or posted cards it lacks: then it is read, as `kick` does).
+   */
+  runFrom(committed: LoadedRequest, readAfter: RunMark): void {
+    const requestId = committed.request.id;
+    const last = this.lastRun.get(requestId);
+    const untouched = last === undefined ? this.forgottenUpTo <= readAfter : last <= readAfter;
+    this.start(requestId, 'own', untouched ? committed : undefined);
   }
 
   /** Resolves when every run started so far (and the re-runs they caused) has finished. */
@@ -98,11 +121,36 @@ export class EffectRunner {
     return ids.length;
   }
 
-  private async runUntilIdle(requestId: string, firstScope: RunScope): Promise<void> {
+  private start(requestId: string, scope: RunScope, from?: LoadedRequest): void {
+    if (this.running.has(requestId)) {
+      if (this.rerun.get(requestId) !== 'any') this.rerun.set(requestId, scope);
+      return;
+    }
+    this.remember(requestId);
+    const run = this.runUntilIdle(requestId, scope, from).finally(() => {
+      this.running.delete(requestId);
+      this.remember(requestId);
+    });
+    this.running.set(requestId, run);
+  }
+
+  /** Notes a run start or end of the request, forgetting the oldest one beyond MAX_REMEMBERED_RUNS. */
+  private remember(requestId: string): void {
+    this.lastRun.delete(requestId);
+    this.lastRun.set(requestId, ++this.moment);
+    if (this.lastRun.size <= MAX_REMEMBERED_RUNS) return;
+    const [oldest, at] = this.lastRun.entries().next().value as [string, number];
+    this.lastRun.delete(oldest);
+    this.forgottenUpTo = Math.max(this.forgottenUpTo, at);
+  }
+
+  private async runUntilIdle(requestId: string, firstScope: RunScope, firstFrom?: LoadedRequest): Promise<void> {
+    let from = firstFrom;
     for (let scope: RunScope | undefined = firstScope; scope; scope = this.rerun.get(requestId)) {
       this.rerun.delete(requestId);
       try {
-        const idle = await this.runPending(requestId, scope);
+        const idle = await this.runPending(requestId, scope, from);
+        from = undefined;
         if (idle) await this.ctx.store.releaseIfIdle(requestId, idle);
       } catch (err) {
         this.ctx.logger.warn({ requestId, err: describe(err) }, 'effect failed; it stays in the outbox for the next sweep');
@@ -112,15 +160,15 @@ export class EffectRunner {
   }
 
   /**
-   * Runs the request's effects in order, from one read: each handler hands back the request as it left it
-   * (the run is the only one of this request in this process, and another process runs only its own effects).
-   * A state from outside the run (a use-case's commit) is not reused: effects it lists may have been run since.
+   * Runs the request's effects in order, from one read (or the state `runFrom` vouched for): each handler
+   * hands back the request as it left it (the run is the only one of this request in this process, and another
+   * process runs only its own effects).
    * Returns the request when no effect is left; undefined when the run stopped early (an effect deferred,
    * another process's effect first in line) or there is no such request.
    */
-  private async runPending(requestId: string, scope: RunScope): Promise<LoadedRequest | undefined> {
+  private async runPending(requestId: string, scope: RunScope, from?: LoadedRequest): Promise<LoadedRequest | undefined> {
     let conflicts = 0;
-    let loaded = await this.ctx.store.get(requestId);
+    let loaded = from ?? (await this.ctx.store.get(requestId));
     // Repeatable effects done but not marked done yet: one write marks them, before the next effect that
     // marks itself or when the run ends.
     let unmarked: string[] = [];

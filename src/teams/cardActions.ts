@@ -43,6 +43,7 @@ function cardFor(deps: CardActionDeps, context: TurnContext, kind: CardKind, req
 export async function submitRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const payload = parseSubmitPayload(data);
   const { activity } = context;
+  const readAfter = deps.effects.mark();
   const created = await submitRequest(deps.app, {
     requesterId: actorIdOf(context),
     ...payload,
@@ -58,12 +59,13 @@ export async function submitRequestAction(deps: CardActionDeps, context: TurnCon
       : undefined,
   });
   await sendCard(context, cardFor(deps, context, 'requestStatus', created.request));
-  afterResponse(context, () => deps.effects.kick(created.request.id));
+  afterResponse(context, () => deps.effects.runFrom(created, readAfter));
 }
 
 export function decisionAction(outcome: DecisionOutcome) {
   return async (deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> => {
     const payload = parseDecisionPayload(data);
+    const readAfter = deps.effects.mark();
     const decided = await decideRequest(deps.app, {
       requestId: payload.requestId,
       actorId: actorIdOf(context),
@@ -71,16 +73,17 @@ export function decisionAction(outcome: DecisionOutcome) {
       justification: payload.approverJustification,
     });
     await sendCard(context, cardFor(deps, context, 'approvalRequest', decided.request));
-    afterResponse(context, () => deps.effects.kick(decided.request.id));
+    afterResponse(context, () => deps.effects.runFrom(decided, readAfter));
   };
 }
 
 /** The requester cancels from the `cancel` list: the list's button is replaced by the request's status card. */
 export async function cancelRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const { requestId } = parseRequestRef(data);
+  const readAfter = deps.effects.mark();
   const canceled = await cancelRequest(deps.app, { requestId, actorId: actorIdOf(context) });
   await sendCard(context, cardFor(deps, context, 'requestStatus', canceled.request));
-  afterResponse(context, () => deps.effects.kick(canceled.request.id));
+  afterResponse(context, () => deps.effects.runFrom(canceled, readAfter));
 }
 
 /**

@@ -538,6 +538,34 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(t.store.calls.get - reads, 1, 'one read of the request');
     });
 
+    it('runs the effects of a commit from the state the commit returned, without reading it', async () => {
+      const readAfter = runner.mark();
+      const created = await submitRequest(t, crmInput());
+      const reads = t.store.calls.get;
+      runner.runFrom(created, readAfter);
+      await runner.idle();
+      assert.equal(stored(created.request.id).request.state, 'pendingApproval');
+      assert.equal(t.notifier.posts.length, 2);
+      assert.equal(t.store.calls.get - reads, 0, 'no read');
+    });
+
+    it('reads again when a run of the request came between the mark and the commit (nothing is done twice)', async () => {
+      const id = await submitAndRun();
+      const loaded = stored(id);
+      await t.store.commit(loaded, { ...loaded.request, version: loaded.request.version + 1 }, {
+        effects: [{ kind: 'notify', recipientId: diego, card: 'approvalRequest' }],
+      });
+      const readAfter = runner.mark();
+      const stale = await t.store.get(id); // what a use-case read: the notify still pending
+      runner.kick(id); // meanwhile a run does it
+      await runner.idle();
+      const posts = t.notifier.posts.length;
+      runner.runFrom(stale!, readAfter);
+      await runner.idle();
+      assert.equal(t.notifier.posts.length, posts, 'Diego not asked twice');
+      assert.deepEqual(stored(id).effects, []);
+    });
+
     it("leaves effects another process committed to that process, and the sweep to whoever finds them abandoned", async () => {
       const other = { ...t, store: t.store.asProcess('instance-2') };
       const created = await submitRequest(other, crmInput());
