@@ -5,6 +5,7 @@ import { createRequest } from '../domain/transitions';
 import type { AppContext } from './context';
 import { policyFor } from './eligibility';
 import type { DirectoryUser, LoadedRequest, PostedCard } from './ports';
+import { localDate } from '../dateFormats';
 
 export interface SubmitRequestInput extends RequestFormInput {
   requesterId: string;
@@ -23,15 +24,6 @@ export function snapshotOf(user: DirectoryUser): PersonSnapshot {
     department: user.department,
     jobTitle: user.jobTitle,
   };
-}
-
-/** YYYY-MM-DD in the given zone (UTC when the zone is unknown or invalid). */
-export function localDate(now: Date, timeZone?: string): string {
-  try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone || 'UTC' }).format(now);
-  } catch {
-    return now.toISOString().slice(0, 10);
-  }
 }
 
 /** Validates a submitted request form and stores the request. Nothing is stored when any check fails. */

@@ -2,6 +2,7 @@ import { REQUEST_STATES, type DecisionOutcome, type RequestState } from '../../d
 import type { MessageParams } from '../../domain/errors';
 import { en, type MessageKey } from './en';
 import { ja } from './ja';
+import { dateTimeFormat } from '../../dateFormats';
 
 export type { MessageKey } from './en';
 export type Locale = 'en' | 'ja';
@@ -92,21 +93,8 @@ const FORMATS = {
   date: { year: 'numeric', month: 'short', day: 'numeric' },
 } as const satisfies Record<string, Intl.DateTimeFormatOptions>;
 
-/** Building an Intl.DateTimeFormat costs far more than formatting with one: one per format, language and zone. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-/** Zones come from the client (any spelling of a zone is valid), so the cache is bounded. */
-const MAX_FORMATTERS = 1_000;
-
 function formatter(format: keyof typeof FORMATS, locale: Locale, timeZone: string): Intl.DateTimeFormat {
-  const key = `${format}|${locale}|${timeZone}`;
-  let cached = formatters.get(key);
-  if (!cached) {
-    // An unknown zone throws here (RangeError), before anything is cached.
-    cached = new Intl.DateTimeFormat(intlLocales[locale], { ...FORMATS[format], timeZone });
-    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
-    formatters.set(key, cached);
-  }
-  return cached;
+  return dateTimeFormat(intlLocales[locale], format, FORMATS[format], timeZone);
 }
 
 function parseIso(iso: string): Date {

@@ -5,6 +5,7 @@ import { VERBS } from '../verbs';
 import type { AdaptiveCard } from './render';
 import { renderRequesterNotice } from './requesterNotice';
 import { accessEnd, textContext, type CardViewer, type RequestCardOptions, type TextContext } from './requestParts';
+import { dateTimeFormat } from '../../dateFormats';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -66,5 +67,5 @@ function endingTitle(packageName: string, endsAt: string, now: Date, text: TextC
 }
 
 function calendarDay(iso: string, text: TextContext): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: text.timeZone }).format(new Date(iso));
+  return dateTimeFormat('en-CA', 'date', {}, text.timeZone).format(new Date(iso));
 }
