@@ -20,7 +20,7 @@ import { personalConversationId, TENANT_ID, type TeamsUser } from '../support/te
 import { PEOPLE, startE2eBot, type E2eBot } from '../e2e/support';
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? 0x5eed_0006);
-const INVOKE_RUNS = 900;
+const INVOKE_RUNS = 1_000;
 const OTHER_RUNS = 300;
 
 const APPROVERS = new Set([PEOPLE.diego.aadObjectId, PEOPLE.megan.aadObjectId, PEOPLE.lee.aadObjectId]);
