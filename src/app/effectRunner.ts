@@ -18,10 +18,12 @@ import { runStartStage } from './effects/stages';
 import { runSettleExtension } from './extendAccess';
 import type { LoadedRequest, PendingEffect } from './ports';
 import { CatalogDriftError } from './requestPolicy';
+import { RunHistory, type RunMark } from './runHistory';
 
 export { describe } from './describe';
 export { notifyOutcomeOf } from './effects/cards';
 export { describeDelivery } from './effects/delivery';
+export type { RunMark } from './runHistory';
 
 /** How often one effect is re-tried within a run after losing an ETag race. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -43,12 +45,6 @@ type EffectHandler = { completes: CompletingHandler } | { repeatable: Repeatable
 /** Which effects a run may take: those this process added (after its own commits), or any (the sweep). */
 type RunScope = 'own' | 'any';
 
-/** A moment in a runner's history (see `mark` and `runFrom`). */
-export type RunMark = number;
-
-/** How many requests' latest run moments a runner remembers; older ones are forgotten (conservatively). */
-const MAX_REMEMBERED_RUNS = 10_000;
-
 /**
  * Errors no retry can fix: the request moved on (a domain rule refuses the effect) or the catalog lost
  * its policy. Such an effect is dropped, loudly, instead of blocking the request's outbox for ever.
@@ -63,11 +59,7 @@ export class EffectRunner {
   private readonly rerun = new Map<string, RunScope>();
   /** Requests waiting for another process's effects: how long they have waited so far. */
   private readonly waitedInMs = new Map<string, number>();
-  /** Counts run starts and ends; `lastRun` holds, per request, the count at its latest one. */
-  private moment = 0;
-  private readonly lastRun = new Map<string, number>();
-  /** The latest moment among the requests `lastRun` has forgotten. */
-  private forgottenUpTo = 0;
+  private readonly history = new RunHistory();
 
   /**
    * `soleOwner`: this process is the storage's only user (its own embedded Azurite), so every effect stored,
@@ -89,7 +81,7 @@ export class EffectRunner {
 
   /** Now, for `runFrom`: take it before a use-case reads the request it will commit. */
   mark(): RunMark {
-    return this.moment;
+    return this.history.now();
   }
 
   /**
@@ -99,9 +91,7 @@ export class EffectRunner {
    */
   runFrom(committed: LoadedRequest, readAfter: RunMark): void {
     const requestId = committed.request.id;
-    const last = this.lastRun.get(requestId);
-    const untouched = last === undefined ? this.forgottenUpTo <= readAfter : last <= readAfter;
-    this.start(requestId, 'own', untouched ? committed : undefined);
+    this.start(requestId, 'own', this.history.untouchedSince(requestId, readAfter) ? committed : undefined);
   }
 
   /** Resolves when every run started so far (and the re-runs they caused) has finished. */
@@ -126,22 +116,12 @@ export class EffectRunner {
       if (this.rerun.get(requestId) !== 'any') this.rerun.set(requestId, scope);
       return;
     }
-    this.remember(requestId);
+    this.history.note(requestId);
     const run = this.runUntilIdle(requestId, scope, from).finally(() => {
       this.running.delete(requestId);
-      this.remember(requestId);
+      this.history.note(requestId);
     });
     this.running.set(requestId, run);
-  }
-
-  /** Notes a run start or end of the request, forgetting the oldest one beyond MAX_REMEMBERED_RUNS. */
-  private remember(requestId: string): void {
-    this.lastRun.delete(requestId);
-    this.lastRun.set(requestId, ++this.moment);
-    if (this.lastRun.size <= MAX_REMEMBERED_RUNS) return;
-    const [oldest, at] = this.lastRun.entries().next().value as [string, number];
-    this.lastRun.delete(oldest);
-    this.forgottenUpTo = Math.max(this.forgottenUpTo, at);
   }
 
   private async runUntilIdle(requestId: string, firstScope: RunScope, firstFrom?: LoadedRequest): Promise<void> {
