@@ -59,6 +59,8 @@ export interface AuditNote {
   detail?: string;
   /** 'delivered', 'failed: <error>', 'removed', ... */
   outcome?: string;
+  /** Entra object id of the person the note is about (a notification's recipient): History names them. */
+  subjectId?: string;
 }
 
 export interface AuditEntry extends AuditNote {

@@ -21,11 +21,12 @@ export async function requestHistory(ctx: AppContext, input: { requestId: string
   return { request, entries, names: await namesOf(ctx, request, entries) };
 }
 
-/** The requester and deciders are on the request; anyone else (a manager who reprocessed) is looked up. */
+/** The requester and deciders are on the request; anyone else (a manager who reprocessed, a notified approver) is looked up. */
 async function namesOf(ctx: AppContext, request: AccessRequest, entries: AuditEntry[]): Promise<Record<string, string>> {
   const names: Record<string, string> = { [request.requester.id]: request.requester.displayName };
   for (const stage of request.stages) if (stage.decision) names[stage.decision.by.id] = stage.decision.by.displayName;
-  const unknown = [...new Set(entries.map((e) => e.actorId).filter((id): id is string => id !== undefined && !(id in names)))];
+  const people = entries.flatMap((e) => [e.actorId, e.subjectId]);
+  const unknown = [...new Set(people.filter((id): id is string => id !== undefined && !(id in names)))];
   const users = await Promise.all(unknown.map((id) => ctx.directory.getUser(id).catch(() => undefined)));
   users.forEach((user, i) => {
     if (user) names[unknown[i]] = user.displayName;

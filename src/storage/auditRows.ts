@@ -63,6 +63,7 @@ export function readAuditRow(row: Row): AuditEntry {
   const detail = optionalStringColumn(row, 'detail');
   const outcome = optionalStringColumn(row, 'outcome');
   const actorId = optionalStringColumn(row, 'actorId');
+  const subjectId = optionalStringColumn(row, 'subjectId');
   return {
     version: typeof row.version === 'number' ? row.version : 0,
     at: stringColumn(row, 'at'),
@@ -70,6 +71,7 @@ export function readAuditRow(row: Row): AuditEntry {
     ...(actorId ? { actorId } : {}),
     ...(detail ? { detail } : {}),
     ...(outcome ? { outcome } : {}),
+    ...(subjectId ? { subjectId } : {}),
   };
 }
 
@@ -87,6 +89,7 @@ function auditRow(partition: string, rowKey: string, version: number, at: string
     ...(actorId ? { actorId } : {}),
     ...(note.detail ? { detail: note.detail.slice(0, MAX_AUDIT_TEXT) } : {}),
     ...(note.outcome ? { outcome: note.outcome.slice(0, MAX_AUDIT_TEXT) } : {}),
+    ...(note.subjectId ? { subjectId: note.subjectId } : {}),
   };
 }
 

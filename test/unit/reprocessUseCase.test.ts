@@ -129,4 +129,15 @@ describe('use-cases: reprocess, the failed index, the alert and the audit trail 
     const { entries } = await requestHistory(t, { requestId: id, actorId: lee });
     assert.ok(entries.length >= 4);
   });
+
+  it('a notification costs no directory call: its recipient is named when the history is read', async () => {
+    const before = t.directory.calls.getUser;
+    const id = await partlyDelivered();
+    const notified = (await t.store.listAudit(id)).filter((a) => a.action === 'notify' && a.subjectId);
+    assert.ok(notified.some((a) => a.detail === 'approvalRequest' && a.subjectId === megan));
+    const lookups = t.directory.calls.getUser - before;
+    assert.ok(lookups <= 2, `only the submit and the decision look people up (${lookups})`);
+    const { names } = await requestHistory(t, { requestId: id, actorId: lee });
+    assert.equal(names[megan], 'Megan Bowen');
+  });
 });

@@ -14,14 +14,9 @@ export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending:
   }
   const outcome = await ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
   const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card, outcome: notifyOutcomeOf(outcome) };
-  // Every notification's outcome joins the audit trail, in the same write that completes the effect.
-  const audit = [
-    {
-      action: 'notify',
-      detail: `${effect.card} → ${await recipientName(ctx, loaded.request, effect.recipientId)}`,
-      outcome: auditOutcomeOf(outcome),
-    },
-  ];
+  // Every notification's outcome joins the audit trail, in the same write that completes the effect; History
+  // looks up the recipient's name when someone reads it (no directory call per notification).
+  const audit = [{ action: 'notify', detail: effect.card, subjectId: effect.recipientId, outcome: auditOutcomeOf(outcome) }];
   const at = ctx.clock.now().toISOString();
   if (outcome.status === 'sent') {
     ctx.logger.info(log, 'card sent');
@@ -52,14 +47,4 @@ export function notifyOutcomeOf(outcome: SendOutcome): NotifyOutcome {
 /** The audit trail's outcome of a notification: the word, and the reason when it was not sent. */
 export function auditOutcomeOf(outcome: SendOutcome): string {
   return outcome.status === 'sent' ? notifyOutcomeOf(outcome) : `${notifyOutcomeOf(outcome)}: ${outcome.reason}`;
-}
-
-/** "Name (object id)" for the audit trail: from the request when the person is on it, else the directory. */
-async function recipientName(ctx: AppContext, request: LoadedRequest['request'], recipientId: string): Promise<string> {
-  const known =
-    request.requester.id === recipientId
-      ? request.requester.displayName
-      : request.stages.map((s) => s.decision?.by).find((by) => by?.id === recipientId)?.displayName;
-  const name = known ?? (await ctx.directory.getUser(recipientId).catch(() => undefined))?.displayName;
-  return name ? `${name} (${recipientId})` : recipientId;
 }

@@ -21,6 +21,14 @@ function statesText(outcome: string, locale: Locale): string {
     .join(' → ');
 }
 
+/** "approvalRequest → Diego Siciliani (<object id>)": the note's detail and the person it is about, when there is one. */
+function detailOf(entry: AuditEntry, names: Readonly<Record<string, string>>): string {
+  const detail = entry.detail ?? '';
+  if (!entry.subjectId) return detail;
+  const name = names[entry.subjectId];
+  return `${detail} → ${name ? `${name} (${entry.subjectId})` : entry.subjectId}`;
+}
+
 /** The person's name when known, else their object id; no actor is the bot itself. */
 function nameOf(names: Readonly<Record<string, string>>, actorId: string | undefined, locale: Locale): string {
   if (!actorId) return t(locale, 'history.bot');
@@ -71,8 +79,8 @@ function entryView(entry: AuditEntry, names: Readonly<Record<string, string>>, l
   return {
     heading: t(locale, 'history.entryHeading', { date: formatDateTime(entry.at, locale), who: nameOf(names, entry.actorId, locale) }),
     action,
-    showDetail: Boolean(entry.detail),
-    detail: entry.detail ?? '',
+    showDetail: Boolean(entry.detail || entry.subjectId),
+    detail: detailOf(entry, names),
     showOutcome: outcome.length > 0,
     outcome: t(locale, 'history.outcome', { outcome }),
     outcomeColor,
