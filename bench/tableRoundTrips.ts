@@ -24,11 +24,14 @@ export interface TableRoundTripsResult {
   lifecycles: number;
 }
 
-/** The kinds of the effects a commit or record completes ('refreshCards+schedule' when it marks several done). */
+/**
+ * What a commit or record completes: a transition by its name (repeatable effects it also marks done ride in
+ * its transaction for free), otherwise the kinds it marks done ('refreshCards+schedule').
+ */
 function effectKind(loaded: LoadedRequest, options: CommitOptions | undefined): string {
-  const ids = new Set(options?.completedEffectIds ?? []);
-  const kinds = loaded.effects.filter((e) => ids.has(e.id)).map((e) => e.effect.kind);
-  return kinds.length ? kinds.join('+') : '(unlabelled)';
+  const kinds = (options?.completedEffectIds ?? []).map((id) => loaded.effects.find((e) => e.id === id)?.effect.kind ?? '?');
+  if (!kinds.length) return '(unlabelled)';
+  return kinds[0] in TRANSITIONS ? kinds[0] : kinds.join('+');
 }
 
 interface Segment {

@@ -33,8 +33,11 @@ const MAX_CONFLICT_RETRIES = 5;
  */
 const FOREIGN_WAIT_IN_MS = { first: 250, max: 4_000, total: 60_000 };
 
-/** Runs one effect and marks it done itself (its commit or record), returning the request as it then is. */
-type CompletingHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect) => Promise<LoadedRequest>;
+/**
+ * Runs one effect and marks it done itself, with its commit or record: `done` lists the ids that write marks
+ * done (its own first, then the repeatable effects run just before it). Returns the request as it then is.
+ */
+type CompletingHandler = (ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, done: string[]) => Promise<LoadedRequest>;
 /**
  * Runs an effect that is harmless to run again (cards re-rendered, index rows upserted): the runner marks it
  * done, in one write with the repeatable effects around it, so a crash before that write only repeats it.
@@ -149,8 +152,8 @@ export class EffectRunner {
   private async runPending(requestId: string, scope: RunScope, from?: LoadedRequest): Promise<LoadedRequest | undefined> {
     let conflicts = 0;
     let loaded = from ?? (await this.ctx.store.get(requestId));
-    // Repeatable effects done but not marked done yet: one write marks them, before the next effect that
-    // marks itself or when the run ends.
+    // Repeatable effects done but not marked done yet: the next effect's own write marks them too, or one
+    // write when the run ends.
     let unmarked: string[] = [];
     const markDone = async (state: LoadedRequest, also: string[] = []): Promise<LoadedRequest> => {
       const ids = [...unmarked, ...also];
@@ -173,7 +176,8 @@ export class EffectRunner {
           await handler.repeatable(this.ctx, loaded, pending);
           unmarked.push(pending.id);
         } else {
-          loaded = await handler.completes(this.ctx, await markDone(loaded), pending);
+          loaded = await handler.completes(this.ctx, loaded, pending, [pending.id, ...unmarked]);
+          unmarked = [];
         }
         conflicts = 0;
       } catch (err) {
@@ -225,7 +229,7 @@ export class EffectRunner {
     deliver: { completes: runDeliver },
     schedule: { repeatable: runSchedule },
     revoke: { completes: runRevoke },
-    settleExtension: { completes: (ctx, loaded, pending) => runSettleExtension(ctx, loaded, pending, (id) => this.kick(id)) },
+    settleExtension: { completes: (ctx, loaded, pending, done) => runSettleExtension(ctx, loaded, pending, done, (id) => this.kick(id)) },
     alertManagers: { completes: runAlertManagers },
     syncFailedIndex: { repeatable: runSyncFailedIndex },
   };

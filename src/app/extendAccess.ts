@@ -64,7 +64,13 @@ async function withoutOrphanedMark(ctx: AppContext, request: AccessRequest): Pro
  * the pending mark dropped), then the extension request itself (`extended`). Both steps are idempotent, so a
  * crash in between is repaired by the retry. `kick` runs the extended request's own effects.
  */
-export async function runSettleExtension(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, kick: (requestId: string) => void): Promise<LoadedRequest> {
+export async function runSettleExtension(
+  ctx: AppContext,
+  loaded: LoadedRequest,
+  _pending: PendingEffect,
+  done: string[],
+  kick: (requestId: string) => void,
+): Promise<LoadedRequest> {
   const extension = loaded.request;
   const target = extension.extensionOf;
   if (!target) throw new ConflictError('error.notPending', { state: extension.state });
@@ -74,8 +80,8 @@ export async function runSettleExtension(ctx: AppContext, loaded: LoadedRequest,
   if (settled) kick(target.requestId);
   const original = settled ?? (await ctx.store.get(target.requestId));
   const completion = original ? completeExtension(extension, original.request, ctx.clock.now()) : undefined;
-  if (!completion) return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
-  const completed = await ctx.store.commit(loaded, completion.next, { effects: completion.effects, completedEffectIds: [pending.id] });
+  if (!completion) return ctx.store.record(loaded, { completedEffectIds: done });
+  const completed = await ctx.store.commit(loaded, completion.next, { effects: completion.effects, completedEffectIds: done });
   ctx.logger.info({ requestId: extension.id, extends: target.requestId, state: completion.next.state }, 'extension settled');
   return completed;
 }

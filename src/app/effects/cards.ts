@@ -4,13 +4,13 @@ import type { AppContext } from '../context';
 import { describe } from '../describe';
 import type { LoadedRequest, NotifyOutcome, PendingEffect, SendOutcome } from '../ports';
 
-export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const effect = pending.effect as Extract<Effect, { kind: 'notify' }>;
   const existing = loaded.cards.find((c) => c.postedBy === pending.id);
   if (existing) {
     // Already posted (a retry after a crash): bring it up to date instead of posting twice.
     await ctx.notifier.update(existing, loaded.request);
-    return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
+    return ctx.store.record(loaded, { completedEffectIds: done });
   }
   const outcome = await ctx.notifier.post(effect.recipientId, effect.card, loaded.request);
   const log = { requestId: loaded.request.id, recipientId: effect.recipientId, card: effect.card, outcome: notifyOutcomeOf(outcome) };
@@ -20,10 +20,10 @@ export async function runNotify(ctx: AppContext, loaded: LoadedRequest, pending:
   const at = ctx.clock.now().toISOString();
   if (outcome.status === 'sent') {
     ctx.logger.info(log, 'card sent');
-    return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
+    return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: done, audit, at });
   }
   ctx.logger.warn({ ...log, reason: outcome.reason }, 'card not sent');
-  return ctx.store.record(loaded, { completedEffectIds: [pending.id], audit, at });
+  return ctx.store.record(loaded, { completedEffectIds: done, audit, at });
 }
 
 export async function runRefreshCards(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<void> {

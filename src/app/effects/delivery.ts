@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import type { AuditNote, LoadedRequest, PendingEffect } from '../ports';
 import { policyOf } from '../requestPolicy';
 
-export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, _pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const { request } = loaded;
   const todo = undeliveredResources(request);
   const outcomes = await ctx.provisioner.grant(request.requester.id, todo.map((r) => r.resource));
@@ -16,19 +16,19 @@ export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, pending
   }
   const { next, effects } = recordDelivery(request, results, policyOf(ctx.catalog, request), ctx.clock.now());
   const audit = graphAudit('graphWrite', todo, results);
-  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
+  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: done, audit });
   ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
   return recorded;
 }
 
-export async function runRevoke(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runRevoke(ctx: AppContext, loaded: LoadedRequest, _pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const { request } = loaded;
   const todo = request.resources.filter((r) => r.status === 'delivered');
   const outcomes = await ctx.provisioner.revoke(request.requester.id, todo);
   const results: RemovalResult[] = todo.map((r, i) => ({ key: r.key, ...outcomes[i] }));
   const { next, effects } = recordRemoval(request, results, ctx.clock.now());
   const audit = graphAudit('graphRemove', todo, results);
-  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: [pending.id], audit });
+  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: done, audit });
   ctx.logger.info({ requestId: request.id, state: next.state }, 'removal recorded');
   return recorded;
 }

@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
 import { auditOutcomeOf } from './cards';
 
-export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect): Promise<LoadedRequest> {
+export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const channel = ctx.catalog.findPackage(loaded.request.packageId)?.catalog.notificationChannel;
   const existing = loaded.cards.find((c) => c.postedBy === pending.id);
   if (channel && existing) await ctx.notifier.update(existing, loaded.request);
@@ -15,13 +15,13 @@ export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, p
     const audit = [{ action: 'notify', detail: `deliveryFailedAlert → channel ${channel.channelId}`, outcome: auditOutcomeOf(outcome) }];
     const at = ctx.clock.now().toISOString();
     if (outcome.status === 'sent') {
-      return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: [pending.id], audit, at });
+      return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: done, audit, at });
     }
     ctx.logger.warn({ requestId: loaded.request.id, channelId: channel.channelId, outcome: outcome.status, reason: outcome.reason }, 'managers not alerted: channel unreachable');
-    return ctx.store.record(loaded, { completedEffectIds: [pending.id], audit, at });
+    return ctx.store.record(loaded, { completedEffectIds: done, audit, at });
   }
   if (!channel) ctx.logger.warn({ requestId: loaded.request.id, catalogId: loaded.request.catalogId }, 'no notificationChannel: managers not alerted');
-  return ctx.store.record(loaded, { completedEffectIds: [pending.id] });
+  return ctx.store.record(loaded, { completedEffectIds: done });
 }
 
 export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest): Promise<void> {
