@@ -107,7 +107,7 @@ function keysOf(item: DueItem): Keys {
 /** Upserts of the items' rows in entity-group transactions: one partition, at most MAX_TRANSACTION_OPERATIONS rows. */
 function transactionsOf(items: DueItem[]): TransactionAction[][] {
   const transactions: TransactionAction[][] = [];
-  for (const rows of rowsByPartition(items).values()) {
+  for (const rows of rowsByPartition(items)) {
     for (let at = 0; at < rows.length; at += MAX_TRANSACTION_OPERATIONS) {
       transactions.push(rows.slice(at, at + MAX_TRANSACTION_OPERATIONS).map((row): TransactionAction => ['upsert', row, 'Replace']));
     }
@@ -115,20 +115,16 @@ function transactionsOf(items: DueItem[]): TransactionAction[][] {
   return transactions;
 }
 
-/** The items' rows by PartitionKey, each row once: a transaction may touch an entity only once. */
-function rowsByPartition(items: DueItem[]): Map<string, (Row & Keys)[]> {
-  const rows = new Map<string, Row & Keys>();
+/** The items' rows grouped by PartitionKey, each row once: a transaction may touch an entity only once. */
+function rowsByPartition(items: DueItem[]): (Row & Keys)[][] {
+  const partitions = new Map<string, Map<string, Row & Keys>>();
   for (const item of items.map(normalizeDueItem)) {
     const keys = keysOf(item);
-    rows.set(`${keys.partitionKey}/${keys.rowKey}`, { ...keys, ...item });
+    const rows = partitions.get(keys.partitionKey) ?? new Map<string, Row & Keys>();
+    rows.set(keys.rowKey, { ...keys, ...item });
+    partitions.set(keys.partitionKey, rows);
   }
-  const partitions = new Map<string, (Row & Keys)[]>();
-  for (const row of rows.values()) {
-    const partition = partitions.get(row.partitionKey);
-    if (partition) partition.push(row);
-    else partitions.set(row.partitionKey, [row]);
-  }
-  return partitions;
+  return [...partitions.values()].map((rows) => [...rows.values()]);
 }
 
 function readItem(row: Row): DueItem {

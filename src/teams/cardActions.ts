@@ -8,6 +8,7 @@ import { releaseAccess } from '../app/releaseAccess';
 import { reprocessRequests } from '../app/reprocess';
 import { requestHistory } from '../app/requestHistory';
 import type { EffectRunner } from '../app/effectRunner';
+import type { LoadedRequest } from '../app/ports';
 import { submitRequest } from '../app/submitRequest';
 import type { CardKind } from '../domain/effects';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
@@ -40,11 +41,18 @@ function cardFor(deps: CardActionDeps, context: TurnContext, kind: CardKind, req
   return requestCardFor(deps.app.catalog, kind, request, viewer, deps.app.clock.now());
 }
 
+/** Runs a use-case that commits a request; its effects run after the answer, from the state it committed. */
+async function committing(deps: CardActionDeps, context: TurnContext, commit: () => Promise<LoadedRequest>): Promise<LoadedRequest> {
+  const readAfter = deps.effects.mark();
+  const committed = await commit();
+  afterResponse(context, () => deps.effects.runFrom(committed, readAfter));
+  return committed;
+}
+
 export async function submitRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const payload = parseSubmitPayload(data);
   const { activity } = context;
-  const readAfter = deps.effects.mark();
-  const created = await submitRequest(deps.app, {
+  const created = await committing(deps, context, () => submitRequest(deps.app, {
     requesterId: actorIdOf(context),
     ...payload,
     timeZone: timeZoneOf(activity),
@@ -57,33 +65,30 @@ export async function submitRequestAction(deps: CardActionDeps, context: TurnCon
           postedAt: deps.app.clock.now().toISOString(),
         }
       : undefined,
-  });
+  }));
   await sendCard(context, cardFor(deps, context, 'requestStatus', created.request));
-  afterResponse(context, () => deps.effects.runFrom(created, readAfter));
 }
 
 export function decisionAction(outcome: DecisionOutcome) {
   return async (deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> => {
     const payload = parseDecisionPayload(data);
-    const readAfter = deps.effects.mark();
-    const decided = await decideRequest(deps.app, {
-      requestId: payload.requestId,
-      actorId: actorIdOf(context),
-      outcome,
-      justification: payload.approverJustification,
-    });
+    const decided = await committing(deps, context, () =>
+      decideRequest(deps.app, {
+        requestId: payload.requestId,
+        actorId: actorIdOf(context),
+        outcome,
+        justification: payload.approverJustification,
+      }),
+    );
     await sendCard(context, cardFor(deps, context, 'approvalRequest', decided.request));
-    afterResponse(context, () => deps.effects.runFrom(decided, readAfter));
   };
 }
 
 /** The requester cancels from the `cancel` list: the list's button is replaced by the request's status card. */
 export async function cancelRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const { requestId } = parseRequestRef(data);
-  const readAfter = deps.effects.mark();
-  const canceled = await cancelRequest(deps.app, { requestId, actorId: actorIdOf(context) });
+  const canceled = await committing(deps, context, () => cancelRequest(deps.app, { requestId, actorId: actorIdOf(context) }));
   await sendCard(context, cardFor(deps, context, 'requestStatus', canceled.request));
-  afterResponse(context, () => deps.effects.runFrom(canceled, readAfter));
 }
 
 /**

@@ -457,15 +457,8 @@ export class InMemoryLease implements Lease {
 // ---------------------------------------------------------------------------------------------
 // Directory
 
-export interface DirectorySeedUser {
-  id: string;
-  displayName: string;
-  mail?: string;
-  department?: string;
-  jobTitle?: string;
-  companyName?: string;
-  userType?: 'Member' | 'Guest';
-  accountEnabled?: boolean;
+/** A directory user as a test seeds it: a member with an enabled account unless it says otherwise. */
+export interface DirectorySeedUser extends Omit<DirectoryUser, 'userType' | 'accountEnabled'>, Partial<Pick<DirectoryUser, 'userType' | 'accountEnabled'>> {
   managerId?: string;
   userPrincipalName?: string;
 }
