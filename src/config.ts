@@ -3,6 +3,7 @@
  * A bad setting becomes one ConfigError whose message names the variable.
  */
 import { isIP } from 'node:net';
+import { connectionStringProblem } from './storage/tables';
 
 export type BotType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -62,6 +63,15 @@ function readGuid(env: Env, name: string): string | undefined {
   return value;
 }
 
+/**
+ * A URL setting as it may be quoted in an error: without a user name, password, query or fragment, where keys
+ * and SAS tokens would be.
+ */
+function quotableUrl(value: string): string {
+  return value.replace(/^([^/?#@]*\/\/)?[^/?#]*@/, '$1…@').replace(/[?#].*$/s, '…');
+}
+
+/** An http(s) URL with no credentials in it (a setting is logged and shown in errors; secrets go elsewhere). */
 function readUrl(env: Env, name: string): URL | undefined {
   const value = read(env, name);
   if (value === undefined) return undefined;
@@ -69,10 +79,16 @@ function readUrl(env: Env, name: string): URL | undefined {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `must be an absolute http(s) URL, got "${value}"`);
+    throw new ConfigError(name, `must be an absolute http(s) URL, got "${quotableUrl(value)}"`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
+    throw new ConfigError(name, `must be an http(s) URL, got "${quotableUrl(value)}"`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(name, `must not contain a user name or password ("${quotableUrl(value)}"); the bot authenticates with its own credentials`);
+  }
+  if (url.search) {
+    throw new ConfigError(name, `must not have a query ("${quotableUrl(value)}"): a SAS token or key belongs in a connection string, not in a URL setting`);
   }
   return url;
 }
@@ -130,9 +146,8 @@ function readTables(env: Env): TablesConfig {
     throw new ConfigError('TABLES_ENDPOINT', 'cannot be set together with TABLES_CONNECTION_STRING; choose one');
   }
   if (connectionString) {
-    if (!/(^|;)\s*(TableEndpoint|AccountName|UseDevelopmentStorage)\s*=/i.test(connectionString)) {
-      throw new ConfigError('TABLES_CONNECTION_STRING', 'does not look like an Azure Storage connection string (no TableEndpoint or AccountName)');
-    }
+    const problem = connectionStringProblem(connectionString);
+    if (problem) throw new ConfigError('TABLES_CONNECTION_STRING', `${problem} (the value is not shown: it holds a key)`);
     return { kind: 'connectionString', connectionString };
   }
   if (endpoint) return { kind: 'endpoint', endpoint: endpoint.toString().replace(/\/$/, '') };
@@ -177,9 +192,6 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('HOST', `is "${host}", but without BOT_ID the bot runs unauthenticated and only listens on loopback (127.0.0.1 or ::1); set BOT_ID/BOT_PASSWORD to listen elsewhere`);
   }
   const tables = readTables(env);
-  if (!localMode && tables.kind === 'embedded') {
-    throw new ConfigError('TABLES_CONNECTION_STRING', 'or TABLES_ENDPOINT is required when BOT_ID is set (the embedded Azurite is for local mode only)');
-  }
   const graphUrl = readUrl(env, 'GRAPH_BASE_URL');
   if (!localMode && !graphUrl) {
     throw new ConfigError('GRAPH_BASE_URL', 'is required when BOT_ID is set, e.g. https://graph.microsoft.com/v1.0');

@@ -30,6 +30,7 @@ import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
+import { StorageHealth } from './storage/storageHealth';
 import { TablesConfigError } from './storage/tables';
 import { createAdapter } from './teams/adapter';
 import { createBotApplication } from './teams/application';
@@ -43,6 +44,8 @@ export interface StartOptions {
   sweepIntervalInMs?: number;
   /** How often the scheduler looks for due work (default 60 s); 0 = no timer (tests tick by hand). */
   schedulerIntervalInMs?: number;
+  /** The Bot Framework's OpenID metadata (default: the public cloud's); tests make it unreachable. */
+  openIdMetadataUrl?: string;
 }
 
 export interface RunningApp {
@@ -78,13 +81,17 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const catalog = await loadCatalog(resolve(config.catalogFile));
   const credentials = credentialsFor(config);
 
-  const built: { bot?: TeamsBot; tick?: () => Promise<unknown> } = {};
+  const built: { bot?: TeamsBot; tick?: () => Promise<unknown>; storageHealth?: StorageHealth } = {};
   let notReady: string | undefined = 'storage and Microsoft Graph are starting';
   const dev =
     clock instanceof DevClock
       ? { clock, tick: () => (built.tick ? built.tick() : Promise.reject(new Error('the scheduler is not running yet'))) }
       : undefined;
-  const server = createServer({ logger, readiness: { notReadyReason: () => notReady }, bot: () => built.bot, dev });
+  const readiness = {
+    startingReason: () => notReady,
+    healthProblem: async () => notReady ?? (await built.storageHealth?.problem()),
+  };
+  const server = createServer({ logger, readiness, localMode: config.localMode, bot: () => built.bot, dev });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => done());
@@ -93,6 +100,12 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const address = server.address();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
 
+  if (!config.localMode && config.tables.kind === 'embedded') {
+    logger.warn(
+      { dataDir: config.tables.dataDir },
+      'BOT_ID is set without TABLES_CONNECTION_STRING or TABLES_ENDPOINT: requests are kept in the embedded Azurite under DATA_DIR, which is for development only',
+    );
+  }
   const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers), startGraph(config, stoppers)]);
   if (graph.emulator) {
     // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
@@ -100,13 +113,14 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   }
   const tables = buildTables(config, tablesConnection);
   await tables.ensureTables();
+  built.storageHealth = new StorageHealth(buildTables(config, tablesConnection, { retryOptions: { maxRetries: 0 } }), logger);
 
   const graphClient = createGraphClient({
     baseUrl: graph.baseUrl,
     credential: credentials.graph,
   });
   const conversations = new TableConversationStore({ tables });
-  const adapter = createAdapter(config.bot);
+  const adapter = createAdapter(config.bot, { openIdMetadataUrl: options.openIdMetadataUrl });
   const botAppId = config.bot?.appId ?? '';
   const directory = new GraphDirectory(graphClient);
   const app: AppContext = {
@@ -148,7 +162,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     effects,
     recorder: new ConversationRecorder(conversations, clock),
   });
-  built.bot = new TeamsBot(adapter, application, logger);
+  built.bot = new TeamsBot(adapter, application, logger, { teamsOnly: !config.localMode });
   stoppers.push(() => effects.idle());
 
   // One id and one lease table for this process: the scheduler and the outbox sweep each run on one instance at a time.
@@ -164,8 +178,9 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   });
   built.tick = async () => {
     const summary = await scheduler.tick();
+    const retried = effects.wakeDue();
     await effects.idle();
-    return summary;
+    return { ...summary, retried };
   };
   const schedulerIntervalInMs = options.schedulerIntervalInMs ?? 60_000;
   if (schedulerIntervalInMs > 0) scheduler.start(schedulerIntervalInMs);

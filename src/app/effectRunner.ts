@@ -63,6 +63,8 @@ export class EffectRunner {
   /** Requests waiting for another process's effects: how long they have waited so far. */
   private readonly waitedInMs = new Map<string, number>();
   private readonly history = new RunHistory();
+  /** Requests whose next effect waits for its backoff (`notBefore`): when it is due, by the clock. */
+  private readonly deferred = new Map<string, { dueAt: number; scope: RunScope; timer: NodeJS.Timeout }>();
 
   /**
    * `soleOwner`: this process is the storage's only user (its own embedded Azurite), so every effect stored,
@@ -97,6 +99,17 @@ export class EffectRunner {
     this.start(requestId, 'own', this.history.untouchedSince(requestId, readAfter) ? committed : undefined);
   }
 
+  /**
+   * Runs now every request whose backoff is over by the clock, and returns how many: the dev clock can jump past
+   * a backoff whose timer still counts real time (`POST /api/dev/tick`).
+   */
+  wakeDue(): number {
+    const now = this.ctx.clock.now().getTime();
+    const due = [...this.deferred].filter(([, deferral]) => deferral.dueAt <= now);
+    for (const [requestId, { scope }] of due) this.kick(requestId, scope);
+    return due.length;
+  }
+
   /** Resolves when every run started so far (and the re-runs they caused) has finished. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running.values());
@@ -120,6 +133,7 @@ export class EffectRunner {
       return;
     }
     this.history.note(requestId);
+    this.forgetDeferral(requestId);
     const run = this.runUntilIdle(requestId, scope, from).finally(() => {
       this.running.delete(requestId);
       this.history.note(requestId);
@@ -213,13 +227,24 @@ export class EffectRunner {
     return false;
   }
 
-  /** An effect with a backoff not yet over waits; a timer runs the request again (in the same scope) when it is due. */
+  /**
+   * An effect with a backoff not yet over waits; a timer runs the request again (in the same scope) when it is
+   * due, or `wakeDue` does once the clock has passed it.
+   */
   private deferredUntilDue(requestId: string, pending: PendingEffect, scope: RunScope): boolean {
-    const notBefore = 'notBefore' in pending.effect && pending.effect.notBefore ? Date.parse(pending.effect.notBefore) : 0;
-    const waitInMs = notBefore - this.ctx.clock.now().getTime();
+    const dueAt = 'notBefore' in pending.effect && pending.effect.notBefore ? Date.parse(pending.effect.notBefore) : 0;
+    const waitInMs = dueAt - this.ctx.clock.now().getTime();
     if (waitInMs <= 0) return false;
-    setTimeout(() => this.kick(requestId, scope), waitInMs).unref();
+    this.forgetDeferral(requestId);
+    const timer = setTimeout(() => this.kick(requestId, scope), waitInMs);
+    timer.unref();
+    this.deferred.set(requestId, { dueAt, scope, timer });
     return true;
+  }
+
+  private forgetDeferral(requestId: string): void {
+    clearTimeout(this.deferred.get(requestId)?.timer);
+    this.deferred.delete(requestId);
   }
 
   private readonly handlers: Record<Effect['kind'], EffectHandler> = {

@@ -20,19 +20,9 @@ export interface DevRoutesContext extends DevRoutesOptions {
 
 class BadRequest extends Error {}
 
-type RestifyError = Error & { statusCode?: number; toJSON?: () => unknown };
-
 const USAGE = 'send {"advance": "P3D"} (an ISO 8601 duration) or {"now": "2026-12-01T09:00:00Z"}';
 
 export function registerDevRoutes(server: restify.Server, context: DevRoutesContext): void {
-  // The body parser refuses broken JSON before any route runs; answer it in the dev routes' own shape.
-  server.on('restifyError', (req: restify.Request, _res: restify.Response, err: RestifyError, callback: () => void) => {
-    if (req.path().startsWith('/api/dev/') && err.statusCode === 400) {
-      err.toJSON = () => ({ error: `The body is not valid JSON: ${USAGE}.` });
-    }
-    callback();
-  });
-
   server.post('/api/dev/clock', (req, res, next) => {
     try {
       const body = readClockBody(req.body);

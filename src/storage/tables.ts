@@ -95,6 +95,24 @@ export class Tables {
   }
 }
 
+/**
+ * Why the SDK cannot use this connection string, in words that never quote it (it holds the account key), or
+ * undefined when it can.
+ */
+export function connectionStringProblem(connectionString: string): string | undefined {
+  if (!/(^|;)\s*(TableEndpoint|AccountName|UseDevelopmentStorage)\s*=/i.test(connectionString)) {
+    return 'does not look like an Azure Storage connection string (no TableEndpoint or AccountName)';
+  }
+  try {
+    TableClient.fromConnectionString(connectionString, 'probe');
+    return undefined;
+  } catch (err) {
+    const secrets = connectionString.split(';').map((part) => part.slice(part.indexOf('=') + 1).trim()).filter((value) => value.length >= 4);
+    const said = secrets.reduce((text, secret) => text.split(secret).join('…'), err instanceof Error ? err.message : String(err));
+    return `is not a valid Azure Storage connection string: ${said.replace(/\.$/, '')}`;
+  }
+}
+
 export function createTables(options: TablesOptions): Tables {
   return new Tables(options);
 }

@@ -1,13 +1,45 @@
 import { TeamsAdapter } from '@microsoft/teams-ai';
+import type { Activity, ConfigurationBotFrameworkAuthentication, InvokeResponse, TurnContext } from 'botbuilder';
 import type { BotIdentity } from '../config';
 
+export type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+
+export interface AdapterOptions {
+  /**
+   * Where the Bot Framework's OpenID metadata is read (default: the public cloud's). Tests point it at an address
+   * that does not answer, to see the bot answer 503 when tokens cannot be checked.
+   */
+  openIdMetadataUrl?: string;
+}
+
+/**
+ * The Bot Framework adapter, with authentication and the turn as two steps: CloudAdapter.process() answers any
+ * error of either with a 500 and a stack trace on stderr, where the bot must tell a bad token (401) from a
+ * metadata outage (503) and answer malformed activities itself.
+ */
+export class BotAdapter extends TeamsAdapter {
+  /** Checks the request's Authorization header for this activity (local mode: no token, anonymous). */
+  authenticate(activity: Partial<Activity>, authHeader: string): Promise<AuthenticateRequestResult> {
+    return this.botFrameworkAuthentication.authenticateRequest(activity as Activity, authHeader);
+  }
+
+  /** Runs one authenticated activity's turn; resolves to the invoke response the turn set, if any. */
+  runTurn(auth: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+    return this.processActivity(auth, activity, logic);
+  }
+}
+
 /** The Bot Framework adapter: authenticated with the bot's identity, or unauthenticated in local mode. */
-export function createAdapter(bot: BotIdentity | undefined): TeamsAdapter {
-  if (!bot) return new TeamsAdapter({});
-  return new TeamsAdapter({
+export function createAdapter(bot: BotIdentity | undefined, options: AdapterOptions = {}): BotAdapter {
+  const metadata = options.openIdMetadataUrl
+    ? { ToBotFromChannelOpenIdMetadataUrl: options.openIdMetadataUrl, ToBotFromEmulatorOpenIdMetadataUrl: options.openIdMetadataUrl }
+    : {};
+  if (!bot) return new BotAdapter(metadata);
+  return new BotAdapter({
     MicrosoftAppId: bot.appId,
     MicrosoftAppPassword: bot.password ?? '',
     MicrosoftAppType: bot.type,
     MicrosoftAppTenantId: bot.tenantId ?? '',
+    ...metadata,
   });
 }

@@ -10,7 +10,7 @@ interface Answer {
 async function post(bot: E2eBot, path: string, body?: string, contentType = 'application/json'): Promise<Answer> {
   const response = await fetch(`${bot.app.url}${path}`, {
     method: 'POST',
-    headers: body === undefined ? {} : { 'content-type': contentType },
+    headers: { 'content-type': contentType },
     body,
   });
   const text = await response.text();

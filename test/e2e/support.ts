@@ -71,7 +71,7 @@ export async function startE2eBot(env: Record<string, string> = {}, options: E2e
     async advanceAndTick(duration) {
       const moved = await fetch(`${app.url}/api/dev/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: duration }) });
       if (moved.status !== 200) throw new Error(`dev clock answered ${moved.status}: ${await moved.text()}`);
-      const tick = await fetch(`${app.url}/api/dev/tick`, { method: 'POST' });
+      const tick = await fetch(`${app.url}/api/dev/tick`, { method: 'POST', headers: { 'content-type': 'application/json' } });
       if (tick.status !== 200) throw new Error(`dev tick answered ${tick.status}: ${await tick.text()}`);
       return (await tick.json()) as TickAnswer;
     },

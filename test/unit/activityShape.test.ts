@@ -97,7 +97,7 @@ describe('the bot endpoint: malformed activities', () => {
         return true;
       },
     } as unknown as Application<TurnState>;
-    return { bot: new TeamsBot(createAdapter(identity), application, silentLogger), ran };
+    return { bot: new TeamsBot(createAdapter(identity), application, silentLogger, { teamsOnly: identity !== undefined }), ran };
   }
 
   describe('in local mode (no BOT_ID)', () => {

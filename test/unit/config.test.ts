@@ -185,7 +185,6 @@ describe('config', () => {
     const required: Array<[string, string]> = [
       ['TENANT_ID', 'TENANT_ID'],
       ['CATALOG_FILE', 'CATALOG_FILE'],
-      ['TABLES_CONNECTION_STRING', 'TABLES_CONNECTION_STRING'],
       ['GRAPH_BASE_URL', 'GRAPH_BASE_URL'],
     ];
     for (const [removed, named] of required) {
@@ -193,6 +192,45 @@ describe('config', () => {
         await refused(without(production, removed), named, /BOT_ID/);
       });
     }
+  });
+
+  describe('BOT_ID with the embedded Azurite (debugging a registered bot through a dev tunnel)', () => {
+    it('keeps authentication on and uses the embedded Azurite under DATA_DIR when no storage is set', () => {
+      const config = loadConfig({ ...without(production, 'TABLES_CONNECTION_STRING'), DATA_DIR: '/tmp/dev-tunnel-data' });
+      assert.equal(config.localMode, false, 'authenticated, no dev routes');
+      assert.equal(config.bot?.appId, BOT_ID);
+      assert.deepEqual(config.tables, { kind: 'embedded', dataDir: '/tmp/dev-tunnel-data' });
+    });
+  });
+
+  describe('secrets are never quoted in an error', () => {
+    const SECRET = 'hunter2-S3cr3t';
+    const quiet = (variable: string) => (err: unknown) => configError(variable)(err) && !(err as Error).message.includes(SECRET);
+
+    it('a malformed TABLES_CONNECTION_STRING is described without its key', async () => {
+      for (const connectionString of [
+        `AccountName=accessbot;AccountKey=${SECRET}`,
+        `DefaultEndpointsProtocol=https;AccountName=accessbot;AccountKey=${SECRET}`,
+        `TableEndpoint=not a url;AccountName=accessbot;AccountKey=${SECRET}`,
+        `AccountKey=${SECRET}`,
+      ]) {
+        await assert.rejects(async () => loadConfig({ ...production, TABLES_CONNECTION_STRING: connectionString }), quiet('TABLES_CONNECTION_STRING'), connectionString);
+      }
+    });
+
+    it('a URL setting with a user name, password or query is refused without quoting them', async () => {
+      const urls: Array<[string, string]> = [
+        ['GRAPH_BASE_URL', `https://admin:${SECRET}@graph.microsoft.com/v1.0`],
+        ['GRAPH_BASE_URL', `admin:${SECRET}@graph.microsoft.com`],
+        ['GRAPH_BASE_URL', `ftp://admin:${SECRET}@graph.microsoft.com`],
+        ['TABLES_ENDPOINT', `https://accessbot.table.core.windows.net/?sv=2024&sig=${SECRET}`],
+        ['TEAMS_SERVICE_URL', `https://smba.trafficmanager.net/amer/?token=${SECRET}`],
+      ];
+      for (const [variable, url] of urls) {
+        const env = variable === 'TABLES_ENDPOINT' ? { ...without(production, 'TABLES_CONNECTION_STRING'), [variable]: url } : { ...production, [variable]: url };
+        await assert.rejects(async () => loadConfig(env), quiet(variable), url);
+      }
+    });
   });
 
   describe('graphAuthenticated', () => {
