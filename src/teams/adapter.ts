@@ -1,5 +1,5 @@
 import { TeamsAdapter } from '@microsoft/teams-ai';
-import type { Activity, ConfigurationBotFrameworkAuthentication, InvokeResponse, TurnContext } from 'botbuilder';
+import { CallerIdConstants, type Activity, type ConfigurationBotFrameworkAuthentication, type InvokeResponse, type TurnContext } from 'botbuilder';
 import type { BotIdentity } from '../config';
 
 export type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
@@ -29,11 +29,25 @@ export class BotAdapter extends TeamsAdapter {
   }
 }
 
+/**
+ * The public cloud's Bot Framework settings with another OpenID metadata address: the SDK takes one of these
+ * settings only with all the others (it then assumes a complete custom cloud).
+ */
+function publicCloudReadingMetadataFrom(openIdMetadataUrl: string) {
+  return {
+    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+    OAuthUrl: 'https://api.botframework.com',
+    ToBotFromChannelOpenIdMetadataUrl: openIdMetadataUrl,
+    ToBotFromEmulatorOpenIdMetadataUrl: openIdMetadataUrl,
+    CallerId: CallerIdConstants.PublicAzureChannel,
+  };
+}
+
 /** The Bot Framework adapter: authenticated with the bot's identity, or unauthenticated in local mode. */
 export function createAdapter(bot: BotIdentity | undefined, options: AdapterOptions = {}): BotAdapter {
-  const metadata = options.openIdMetadataUrl
-    ? { ToBotFromChannelOpenIdMetadataUrl: options.openIdMetadataUrl, ToBotFromEmulatorOpenIdMetadataUrl: options.openIdMetadataUrl }
-    : {};
+  const metadata = options.openIdMetadataUrl ? publicCloudReadingMetadataFrom(options.openIdMetadataUrl) : {};
   if (!bot) return new BotAdapter(metadata);
   return new BotAdapter({
     MicrosoftAppId: bot.appId,

@@ -7,8 +7,8 @@ import { TeamsNotifier } from '../../src/teams/notifier';
 import { aRequest, aResource } from '../support/builders';
 import { cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { ManualClock, sampleCatalog } from '../support/fakes';
+import { SALES_CHANNEL } from './support';
 
-const CHANNEL = { teamId: '19:sales-team@thread.tacv2', channelId: '19:sales-access-requests@thread.tacv2' };
 const TENANT = '99999999-0000-4000-8000-000000000001';
 
 class MemoryConversations implements ConversationStore {
@@ -46,22 +46,22 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
   afterEach(async () => connector.close());
 
   it('is unreachable when the bot never heard from the channel and TEAMS_SERVICE_URL is not set', async () => {
-    const outcome = await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest());
+    const outcome = await notifier().postToChannel(SALES_CHANNEL, 'deliveryFailedAlert', failedRequest());
     assert.equal(outcome.status, 'notInstalled');
     assert.deepEqual(connector.activities(), []);
   });
 
   it('starts a new thread (POST /v3/conversations) with TEAMS_SERVICE_URL, and updates the card in that thread', async () => {
     const request = failedRequest();
-    const outcome = await notifier(connector.url).postToChannel(CHANNEL, 'deliveryFailedAlert', request);
+    const outcome = await notifier(connector.url).postToChannel(SALES_CHANNEL, 'deliveryFailedAlert', request);
     assert.equal(outcome.status, 'sent');
     const [created] = connector.created();
     assert.deepEqual(created.parameters?.isGroup, true);
-    assert.deepEqual(created.parameters?.channelData, { channel: { id: CHANNEL.channelId }, team: { id: CHANNEL.teamId }, tenant: { id: TENANT } });
+    assert.deepEqual(created.parameters?.channelData, { channel: { id: SALES_CHANNEL.channelId }, team: { id: SALES_CHANNEL.teamId }, tenant: { id: TENANT } });
     assert.match(cardText(cardOf(created)), /Partly delivered: Adele Vance's request for CRM users/);
     if (outcome.status !== 'sent') return;
     assert.deepEqual(outcome.card, {
-      recipientId: `channel:${CHANNEL.channelId}`,
+      recipientId: `channel:${SALES_CHANNEL.channelId}`,
       card: 'deliveryFailedAlert',
       conversationId: created.conversationId,
       activityId: created.activityId,
@@ -70,7 +70,7 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
     });
 
     // The channel's locale, once known, is used for updates; they go to the thread's root message.
-    await conversations.upsert({ key: CHANNEL.channelId, kind: 'channel', locale: 'ja-JP', serviceUrl: connector.url, conversationId: CHANNEL.channelId, reference: {}, updatedAt: '' });
+    await conversations.upsert({ key: SALES_CHANNEL.channelId, kind: 'channel', locale: 'ja-JP', serviceUrl: connector.url, conversationId: SALES_CHANNEL.channelId, reference: {}, updatedAt: '' });
     await notifier().update({ ...outcome.card, postedBy: 'x' }, { ...request, state: 'delivered', version: 3 });
     const [updated] = connector.inConversation(created.conversationId).filter((a) => a.kind === 'update');
     assert.equal(updated.activityId, created.activityId);
@@ -78,10 +78,10 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
   });
 
   it('uses the serviceUrl of the stored channel record, and reports a channel the bot is not in as unreachable', async () => {
-    await conversations.upsert({ key: CHANNEL.channelId, kind: 'channel', serviceUrl: connector.url, conversationId: CHANNEL.channelId, reference: {}, updatedAt: '' });
-    assert.equal((await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest())).status, 'sent');
-    connector.failConversation(CHANNEL.channelId, 403);
-    const refused = await notifier().postToChannel(CHANNEL, 'deliveryFailedAlert', failedRequest());
+    await conversations.upsert({ key: SALES_CHANNEL.channelId, kind: 'channel', serviceUrl: connector.url, conversationId: SALES_CHANNEL.channelId, reference: {}, updatedAt: '' });
+    assert.equal((await notifier().postToChannel(SALES_CHANNEL, 'deliveryFailedAlert', failedRequest())).status, 'sent');
+    connector.failConversation(SALES_CHANNEL.channelId, 403);
+    const refused = await notifier().postToChannel(SALES_CHANNEL, 'deliveryFailedAlert', failedRequest());
     assert.equal(refused.status, 'notInstalled');
     assert.equal(connector.created().length, 1);
   });

@@ -4,12 +4,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
+import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
+import { RecordingLogger } from '../support/fakes';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient } from '../support/teamsClient';
 import { PEOPLE } from './support';
@@ -61,6 +63,48 @@ describe('e2e: local mode', function () {
   });
 });
 
+describe('e2e: a registered bot (BOT_ID) debugged locally with the embedded Azurite', function () {
+  this.timeout(90_000);
+  let dataDir: string;
+  let app: RunningApp | undefined;
+  let graph: GraphEmulator | undefined;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'bot-tunnel-'));
+    graph = await startGraphEmulator({ seedFile: 'directory.sample.json' });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await graph?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts on the embedded Azurite under DATA_DIR with one warning, authentication on and the dev routes off', async () => {
+    const logger = new RecordingLogger();
+    const config = loadConfig({
+      PORT: '0',
+      DATA_DIR: dataDir,
+      BOT_ID: '00000000-aaaa-4bbb-8ccc-000000000001',
+      BOT_PASSWORD: 'not-a-real-secret',
+      TENANT_ID: '00000000-aaaa-4bbb-8ccc-0000000000ff',
+      CATALOG_FILE: 'catalog.sample.json',
+      GRAPH_BASE_URL: graph!.url,
+    });
+    app = await startApp(config, logger, { sweepIntervalInMs: 3_600_000 });
+
+    const warnings = logger.at('warn');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(String(warnings[0].msg), /embedded Azurite under DATA_DIR, which is for development only/);
+    assert.equal((await fetch(`${app.url}/healthz`)).status, 200);
+    const teams = new TeamsClient(app.url, 'https://smba.trafficmanager.net/amer/');
+    assert.equal((await teams.say(PEOPLE.adele, 'request')).status, 401, 'no token: 401');
+    const tick = await fetch(`${app.url}/api/dev/tick`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(tick.status, 404, 'no dev routes');
+    assert.ok((await readdir(join(dataDir, 'azurite'))).length > 0, 'the data is kept under DATA_DIR');
+  });
+});
+
 interface Exit {
   code: number | null;
   stderr: string;
@@ -96,6 +140,17 @@ describe('e2e: start-up errors', function () {
     const { code, stderr } = await runBot({ PORT: 'eighty' });
     assert.equal(code, 1);
     assert.match(stderr, /^Configuration error: PORT /);
+  });
+
+  it('never echoes a key or password of a bad setting', async () => {
+    const secret = 'hunter2-S3cr3t';
+    for (const env of [{ TABLES_CONNECTION_STRING: `AccountName=accessbot;AccountKey=${secret}` }, { GRAPH_BASE_URL: `https://admin:${secret}@graph.example/v1.0` }]) {
+      const { code, stderr } = await runBot(env);
+      assert.equal(code, 1);
+      assert.equal(stderr.split('\n').length, 1, stderr);
+      assert.match(stderr, /^Configuration error: (TABLES_CONNECTION_STRING|GRAPH_BASE_URL) /);
+      assert.ok(!stderr.includes(secret), stderr);
+    }
   });
 
   it('names the JSON path of a catalog error', async () => {

@@ -4,35 +4,12 @@
  * fault is cleared, and the 14-day rule with the dev clock.
  */
 import { strict as assert } from 'node:assert';
-import { cardActions, cardOf, cardText, type SentActivity } from '../support/fakeConnector';
-import { personalConversationId, type ChannelPlace, type TeamsUser } from '../support/teamsClient';
+import { cardActions, cardOf, cardText } from '../support/fakeConnector';
+import { personalConversationId } from '../support/teamsClient';
 import { CRM_USERS as CRM_USERS_GROUP } from '../support/demoTenant';
-import { PEOPLE, requireLastCardTo, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
+import { alertThread, PEOPLE, requestApproved, requireLastCardTo, SALES_CHANNEL, startE2eBotWithEveryoneInstalled, type E2eBot } from './support';
 
-const SALES: ChannelPlace = { teamId: '19:sales-team@thread.tacv2', channelId: '19:sales-access-requests@thread.tacv2' };
 const APP_ROLE_WRITE = /\/servicePrincipals\/[^/]+\/appRoleAssignedTo$/;
-
-/** Adele asks for CRM users and Diego approves; returns the request id. */
-async function requestApproved(bot: E2eBot, requester: TeamsUser): Promise<string> {
-  await bot.teams.say(requester, 'request');
-  const submitted = await bot.teams.click(requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, requireLastCardTo(bot, requester).activityId);
-  assert.equal(submitted.statusCode, 200, submitted.message);
-  await bot.settle();
-  const approval = requireLastCardTo(bot, PEOPLE.diego);
-  const approve = cardActions(cardOf(approval)).find((a) => a.verb === 'request.approve');
-  assert.ok(approve?.data, 'Diego can approve');
-  const decided = await bot.teams.click(PEOPLE.diego, 'request.approve', { ...approve.data, approverJustification: 'OK' }, approval.activityId);
-  assert.equal(decided.statusCode, 200, decided.message);
-  await bot.settle();
-  return String(approve.data.requestId);
-}
-
-/** The alert thread posted for this request in the sales channel. */
-function alertThread(bot: E2eBot, requestId: string): SentActivity {
-  const thread = bot.connector.created().find((c) => cardText(cardOf(c)).includes(requestId));
-  assert.ok(thread, `an alert thread names ${requestId}`);
-  return thread;
-}
 
 describe('e2e: reprocess a failed delivery from the channel card', function () {
   this.timeout(120_000);
@@ -41,14 +18,14 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
   before(async () => {
     bot = await startE2eBotWithEveryoneInstalled();
     // The bot hears from the sales channel first (that is how it learns where to post).
-    const hello = await bot.teams.sayInChannel(PEOPLE.patti, 'hello', SALES);
+    const hello = await bot.teams.sayInChannel(PEOPLE.patti, 'hello', SALES_CHANNEL);
     assert.equal(hello.status, 200);
   });
 
   after(async () => bot?.stop());
 
   it('in a channel, anything but `failed` gets a short hint', () => {
-    const replies = bot.connector.activities().filter((a) => a.conversationId.startsWith(SALES.channelId) && a.kind === 'send');
+    const replies = bot.connector.activities().filter((a) => a.conversationId.startsWith(SALES_CHANNEL.channelId) && a.kind === 'send');
     assert.match(String(replies.at(-1)?.activity.text), /mention me with "failed"/);
   });
 
@@ -61,18 +38,18 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
     assert.match(cardText(cardOf(status)), /Partially delivered/);
     const thread = alertThread(bot, requestId);
     assert.deepEqual(thread.parameters?.isGroup, true);
-    assert.deepEqual((thread.parameters?.channelData as { channel: unknown }).channel, { id: SALES.channelId });
+    assert.deepEqual((thread.parameters?.channelData as { channel: unknown }).channel, { id: SALES_CHANNEL.channelId });
     const alertText = cardText(cardOf(thread));
     for (const expected of ['Partly delivered', 'Adele Vance', 'CRM users', 'Authorization_RequestDenied', 'You can reprocess this request until']) {
       assert.ok(alertText.includes(expected), `alert card misses "${expected}":\n${alertText}`);
     }
     const reprocess = cardActions(cardOf(thread)).find((a) => a.verb === 'request.reprocess');
     assert.deepEqual(reprocess?.data, { requestId, version: reprocess?.data?.version });
-    const place = { ...SALES, threadId: thread.conversationId };
+    const place = { ...SALES_CHANNEL, threadId: thread.conversationId };
 
     // `failed` mentioned in the channel: the managers' card, in the thread it was asked in.
-    await bot.teams.sayInChannel(PEOPLE.patti, 'failed', SALES);
-    const list = bot.connector.activities().filter((a) => a.kind === 'send' && a.conversationId.startsWith(SALES.channelId) && cardOf(a)).at(-1);
+    await bot.teams.sayInChannel(PEOPLE.patti, 'failed', SALES_CHANNEL);
+    const list = bot.connector.activities().filter((a) => a.kind === 'send' && a.conversationId.startsWith(SALES_CHANNEL.channelId) && cardOf(a)).at(-1);
     const choiceSet = JSON.stringify(cardOf(list));
     assert.match(choiceSet, /"id":"requestIds"/);
     assert.match(choiceSet, /"isMultiSelect":true/);
@@ -109,8 +86,8 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
     assert.deepEqual(cardActions(cardOf(alertNow)), []);
 
     // `failed` no longer lists it.
-    await bot.teams.sayInChannel(PEOPLE.patti, 'failed', SALES);
-    const after = bot.connector.activities().filter((a) => a.kind === 'send' && a.conversationId.startsWith(SALES.channelId) && cardOf(a)).at(-1);
+    await bot.teams.sayInChannel(PEOPLE.patti, 'failed', SALES_CHANNEL);
+    const after = bot.connector.activities().filter((a) => a.kind === 'send' && a.conversationId.startsWith(SALES_CHANNEL.channelId) && cardOf(a)).at(-1);
     assert.ok(!JSON.stringify(cardOf(after)).includes(requestId));
 
     // The history (Diego's Teams is Japanese) shows the reprocess by Patti.
@@ -128,7 +105,7 @@ describe('e2e: reprocess a failed delivery from the channel card', function () {
     const thread = alertThread(bot, requestId);
     bot.graph.clearFaults();
     await bot.advanceAndTick('P15D');
-    const place = { ...SALES, threadId: thread.conversationId };
+    const place = { ...SALES_CHANNEL, threadId: thread.conversationId };
     const late = await bot.teams.clickInChannel(PEOPLE.patti, 'request.reprocess', { requestId, version: 1 }, place, thread.activityId);
     assert.equal(late.statusCode, 412);
     assert.match(String(late.message), /more than 14 days ago[\s\S]*must cancel it and submit a new request/);

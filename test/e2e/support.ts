@@ -9,8 +9,8 @@ import { startApp, type RunningApp } from '../../src/index';
 import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
 import { useAzurite, uniquePrefix } from '../support/azurite';
-import { cardOf, startFakeConnector, type FakeConnector, type SentActivity } from '../support/fakeConnector';
-import { personalConversationId, TeamsClient, type TeamsUser } from '../support/teamsClient';
+import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector, type SentActivity } from '../support/fakeConnector';
+import { personalConversationId, TeamsClient, type ChannelPlace, type TeamsUser } from '../support/teamsClient';
 
 export const PEOPLE = {
   adele: { aadObjectId: '11111111-0000-4000-8000-000000000001', name: 'Adele Vance', locale: 'en-US' },
@@ -22,12 +22,17 @@ export const PEOPLE = {
   grady: { aadObjectId: '11111111-0000-4000-8000-000000000007', name: 'Grady Archie', locale: 'en-US' },
 } satisfies Record<string, TeamsUser>;
 
+/** The Sales catalog's notification channel in catalog.sample.json. */
+export const SALES_CHANNEL: ChannelPlace = { teamId: '19:sales-team@thread.tacv2', channelId: '19:sales-access-requests@thread.tacv2' };
+
 export interface TickAnswer {
   ran: boolean;
   due?: number;
   done?: number;
   stale?: number;
   failed?: number;
+  /** Deliveries and removals whose backoff the clock had passed, run again. */
+  retried?: number;
 }
 
 export interface E2eBot {
@@ -116,4 +121,26 @@ export function requireLastCardTo(bot: E2eBot, user: TeamsUser): SentActivity {
   const card = lastCardTo(bot, user);
   assert.ok(card, `${user.name} got a card`);
   return card;
+}
+
+/** `requester` asks for CRM users and Diego approves; returns the request id. */
+export async function requestApproved(bot: E2eBot, requester: TeamsUser): Promise<string> {
+  await bot.teams.say(requester, 'request');
+  const submitted = await bot.teams.click(requester, 'request.submit', { packageId: 'crm-users', justification: 'Pipeline review' }, requireLastCardTo(bot, requester).activityId);
+  assert.equal(submitted.statusCode, 200, submitted.message);
+  await bot.settle();
+  const approval = requireLastCardTo(bot, PEOPLE.diego);
+  const approve = cardActions(cardOf(approval)).find((a) => a.verb === 'request.approve');
+  assert.ok(approve?.data, 'Diego can approve');
+  const decided = await bot.teams.click(PEOPLE.diego, 'request.approve', { ...approve.data, approverJustification: 'OK' }, approval.activityId);
+  assert.equal(decided.statusCode, 200, decided.message);
+  await bot.settle();
+  return String(approve.data.requestId);
+}
+
+/** The alert thread posted for this request in the sales channel. */
+export function alertThread(bot: E2eBot, requestId: string): SentActivity {
+  const thread = bot.connector.created().find((c) => cardText(cardOf(c)).includes(requestId));
+  assert.ok(thread, `an alert thread names ${requestId}`);
+  return thread;
 }
