@@ -19,6 +19,7 @@ import { GraphDirectory } from './graph/directory';
 import { createGraphClient } from './graph/graphClient';
 import { GraphProvisioner } from './graph/provisioner';
 import { GraphTeamsAppInstaller } from './graph/teamsAppInstaller';
+import { AzuriteInUseError } from './local/azurite';
 import { DevClock } from './local/devClock';
 import { GraphSeedError } from './local/graphEmulator';
 import { credentialsFor } from './credentials';
@@ -31,7 +32,7 @@ import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
 import { StorageHealth } from './storage/storageHealth';
-import { TablesConfigError } from './storage/tables';
+import { TablesConfigError, type Tables } from './storage/tables';
 import { createAdapter } from './teams/adapter';
 import { createBotApplication } from './teams/application';
 import { TeamsBot } from './teams/bot';
@@ -61,7 +62,7 @@ export interface RunningApp {
 /** Long enough for one sweep; short enough that a crashed holder blocks the others only briefly. */
 const SWEEP_LEASE_IN_MS = 2 * 60_000;
 
-/** Starts the bot. Throws ConfigError/CatalogError/TablesConfigError/GraphSeedError for a bad setup. */
+/** Starts the bot. Throws one of SETUP_ERRORS for a bad setup. */
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
   const stoppers: Stopper[] = [];
   const stopAll = async () => {
@@ -81,7 +82,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   const catalog = await loadCatalog(resolve(config.catalogFile));
   const credentials = credentialsFor(config);
 
-  const built: { bot?: TeamsBot; tick?: () => Promise<unknown>; storageHealth?: StorageHealth } = {};
+  const built: { bot?: TeamsBot; tick?: () => Promise<unknown>; tables?: Tables; storageHealth?: StorageHealth } = {};
   let notReady: string | undefined = 'storage and Microsoft Graph are starting';
   const dev =
     clock instanceof DevClock
@@ -106,13 +107,14 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
       'BOT_ID is set without TABLES_CONNECTION_STRING or TABLES_ENDPOINT: requests are kept in the embedded Azurite under DATA_DIR, which is for development only',
     );
   }
-  const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers), startGraph(config, stoppers)]);
+  const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers, { logger, onRestart: () => built.tables?.ensureTables() ?? Promise.resolve() }), startGraph(config, stoppers)]);
   if (graph.emulator) {
     // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
     logger.info({ graph: graph.emulator.url, faults: `${graph.emulator.controlUrl}/faults` }, 'Graph emulator ready');
   }
   const tables = buildTables(config, tablesConnection);
   await tables.ensureTables();
+  built.tables = tables;
   built.storageHealth = new StorageHealth(buildTables(config, tablesConnection, { retryOptions: { maxRetries: 0 } }), logger);
 
   const graphClient = createGraphClient({
@@ -218,7 +220,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   return { url, effects, scheduler, clock, stop: stopAll };
 }
 
-const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError];
+const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError, AzuriteInUseError];
 
 async function main(): Promise<void> {
   let config: Config;

@@ -3,6 +3,7 @@
  * the Graph emulator) and builds the Table clients (credentials: credentials.ts). Shared by the bot (index.ts) and `npm run doctor`.
  */
 import { resolve } from 'node:path';
+import type { Logger } from './app/ports';
 import type { Config } from './config';
 import type { AzureCredentials } from './credentials';
 import { startAzurite } from './local/azurite';
@@ -16,6 +17,10 @@ export interface StorageOptions {
   inMemory?: boolean;
   /** Relative DATA_DIR is resolved against this (default: the working folder). */
   cwd?: string;
+  /** Gets a warn line each time the embedded Azurite exits unexpectedly and is restarted. */
+  logger?: Logger;
+  /** Runs after the embedded Azurite was restarted (its last unsaved seconds, tables included, may be gone). */
+  onRestart?: () => Promise<void>;
 }
 
 /** The Table connection: the configured one, or an embedded Azurite (its stop is pushed on `stoppers`). */
@@ -34,7 +39,7 @@ export async function startStorage(
       return { endpoint: config.tables.endpoint, credential: credentials.tables };
     case 'embedded': {
       const location = options.inMemory ? undefined : resolve(options.cwd ?? '.', config.tables.dataDir, 'azurite');
-      const azurite = await startAzurite({ location });
+      const azurite = await startAzurite({ location, logger: options.logger, onRestart: options.onRestart });
       stoppers.push(() => azurite.stop());
       return { connectionString: azurite.connectionString };
     }

@@ -144,7 +144,8 @@ describe('e2e: start-up errors', function () {
 
   it('never echoes a key or password of a bad setting', async () => {
     const secret = 'hunter2-S3cr3t';
-    for (const env of [{ TABLES_CONNECTION_STRING: `AccountName=accessbot;AccountKey=${secret}` }, { GRAPH_BASE_URL: `https://admin:${secret}@graph.example/v1.0` }]) {
+    const settings: Array<Record<string, string>> = [{ TABLES_CONNECTION_STRING: `AccountName=accessbot;AccountKey=${secret}` }, { GRAPH_BASE_URL: `https://admin:${secret}@graph.example/v1.0` }];
+    for (const env of settings) {
       const { code, stderr } = await runBot(env);
       assert.equal(code, 1);
       assert.equal(stderr.split('\n').length, 1, stderr);

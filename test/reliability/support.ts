@@ -54,12 +54,16 @@ export interface BotProcess {
   process: ChildProcess;
 }
 
-/** `src/index.ts` in a child process on a free port; resolves once /healthz answers 200. */
-export async function startBotProcess(env: Record<string, string>, timeoutInMs = 30_000): Promise<BotProcess> {
+/**
+ * `src/index.ts` in a child process on a free port; resolves once /healthz answers 200. `detached` puts it in a
+ * process group of its own, which `process.kill(-pid, signal)` signals as a whole (as systemd or Docker would).
+ */
+export async function startBotProcess(env: Record<string, string>, timeoutInMs = 30_000, options: { detached?: boolean } = {}): Promise<BotProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--disable-warning=DEP0111', 'src/index.ts'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? 'error', ...env },
     stdio: ['ignore', process.env.RELIABILITY_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
+    detached: options.detached ?? false,
   });
   const url = `http://127.0.0.1:${port}`;
   try {
