@@ -47,7 +47,7 @@ export function tooLarge(): Refusal {
 }
 
 /** True when the request has a body, or is a write that must declare JSON even without one. */
-export function carriesBody(req: AdmissionRequest): boolean {
+function carriesBody(req: AdmissionRequest): boolean {
   const { headers } = req;
   const length = headers['content-length'];
   const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');

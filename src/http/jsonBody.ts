@@ -7,7 +7,7 @@ import getRawBody from 'raw-body';
 import { MAX_BODY_BYTES, tooLarge } from './admission';
 
 /** A Teams activity with an Adaptive Card submission is about 10 levels deep. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 export class BodyError extends Error {
   constructor(
