@@ -1,7 +1,7 @@
 // Access Requests bot on Azure, keyless end to end:
 //   user-assigned managed identity ─┬─ is the bot's identity (Azure Bot, msaAppType UserAssignedMSI)
 //                                   ├─ reads/writes Table Storage (role Storage Table Data Contributor; shared keys off)
-//                                   └─ calls Microsoft Graph (application permissions granted after provisioning, see README)
+//                                   └─ calls Microsoft Graph (application permissions granted after provisioning, see docs/deploy.md)
 //   App Service plan (Linux) + web app (Node 20 LTS) running `node dist/src/index.js`
 //   Azure Bot (global) with the Microsoft Teams channel, messaging endpoint https://<site>/api/messages
 //
@@ -53,7 +53,7 @@ param tablesPrefix string = ''
 @description('Microsoft Graph root. Change only for a national cloud.')
 param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
 
-@description('The Teams app\'s id in the organisation\'s app catalog (appCatalogs/teamsApps id, not the manifest id), used to install the app for approvers through Graph. Empty: no install. Known only after the app is published to the org catalog, see README "Deploy to Azure".')
+@description('The Teams app\'s id in the organisation\'s app catalog (appCatalogs/teamsApps id, not the manifest id), used to install the app for approvers through Graph. Empty: no install. Known only after the app is published to the org catalog, see docs/deploy.md.')
 param teamsAppCatalogId string = ''
 
 @description('Bot Connector URL for proactive messages to people the bot has not heard from, e.g. https://smba.trafficmanager.net/teams/. Empty: the last serviceUrl seen from the tenant.')

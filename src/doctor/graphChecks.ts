@@ -9,9 +9,9 @@ import { callGraph, GraphCallError, toGraphCallError } from '../graph/errors';
 import { distinctIds, type CatalogReferences, type Reference } from './catalogRefs';
 import { row, type CheckRow } from './report';
 
-/** Where the README tells operators how to grant a Graph application permission. */
+/** Where docs/deploy.md tells operators how to grant a Graph application permission. */
 export const GRANT_HINT =
-  'grant it to the bot\'s identity as a Microsoft Graph application permission with admin consent (README "Deploy to Azure", step 4), then restart the bot';
+  'grant it to the bot\'s identity as a Microsoft Graph application permission with admin consent (docs/deploy.md, step 4), then restart the bot';
 
 export type GraphProbe = { ok: true; body: unknown } | { ok: false; error: GraphCallError };
 

@@ -133,7 +133,7 @@ describe('npm run doctor against the Graph emulator and Azurite', () => {
     assert.equal(find(rows, 'Microsoft Graph').result, 'ok', 'a 403 still means Graph was reached');
     const users = find(rows, 'permission User.Read.All');
     assert.equal(users.result, 'problem');
-    assert.match(users.detail, /403 Authorization_RequestDenied — the app lacks User\.Read\.All; grant it .*admin consent \(README "Deploy to Azure", step 4\)/);
+    assert.match(users.detail, /403 Authorization_RequestDenied — the app lacks User\.Read\.All; grant it .*admin consent \(docs\/deploy\.md, step 4\)/);
     assert.deepEqual(problems(rows).map((r) => r.check), ['permission User.Read.All']);
   });
 
