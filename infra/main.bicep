@@ -226,6 +226,35 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
   ]
 }
 
+// The bot logs one JSON line per event to stdout/stderr (a refused configuration is one line, then exit 1). On Linux,
+// "container logging" to the file system keeps that output for `az webapp log tail` and the portal's Log stream; the
+// Linux/container switch of `az webapp log config --docker-container-logging filesystem` is httpLogs.fileSystem
+// (quota 25-100 MB). applicationLogs.fileSystem is the Windows application-log switch, set too for the portal's view.
+resource webAppLogs 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: webApp
+  name: 'logs'
+  properties: {
+    applicationLogs: {
+      fileSystem: {
+        level: 'Information'
+      }
+    }
+    httpLogs: {
+      fileSystem: {
+        enabled: true
+        retentionInMb: 35
+        retentionInDays: 7
+      }
+    }
+    detailedErrorMessages: {
+      enabled: false
+    }
+    failedRequestsTracing: {
+      enabled: false
+    }
+  }
+}
+
 resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
   name: botServiceName
   location: 'global'

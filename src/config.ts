@@ -121,20 +121,33 @@ function readHost(env: Env): string {
   return host;
 }
 
+/**
+ * The Bot Framework identity. Azure Bot Service creates no new multi-tenant bots since 2025-07-31, so the default is
+ * SingleTenant, registered in the tenant the bot serves (BOT_TENANT_ID defaults to TENANT_ID); MultiTenant remains
+ * for bots registered before. Settings that contradict each other stop start-up.
+ */
 function readBot(env: Env): BotIdentity | undefined {
   const appId = readGuid(env, 'BOT_ID');
   const password = read(env, 'BOT_PASSWORD');
-  const type = readEnum<BotType>(env, 'BOT_TYPE', ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'], 'MultiTenant');
-  const tenantId = readGuid(env, 'BOT_TENANT_ID');
+  const type = readEnum<BotType>(env, 'BOT_TYPE', ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'], 'SingleTenant');
+  const typeNamed = read(env, 'BOT_TYPE') ? '' : ' (the default)';
+  const servedTenant = readGuid(env, 'TENANT_ID');
+  const tenantId = readGuid(env, 'BOT_TENANT_ID') ?? (type === 'MultiTenant' ? undefined : servedTenant);
   if (!appId) {
     if (password) throw new ConfigError('BOT_PASSWORD', 'is set but BOT_ID is empty; set BOT_ID too, or neither for local mode');
     return undefined;
   }
+  if (type === 'UserAssignedMSI' && password) {
+    throw new ConfigError('BOT_PASSWORD', 'is set, but BOT_TYPE UserAssignedMSI takes no password (the managed identity gets the token): remove BOT_PASSWORD, or use BOT_TYPE=SingleTenant for an app registration with a secret');
+  }
   if (type !== 'UserAssignedMSI' && !password) {
-    throw new ConfigError('BOT_PASSWORD', `is required when BOT_TYPE is ${type}`);
+    throw new ConfigError('BOT_PASSWORD', `is required when BOT_TYPE is ${type}${typeNamed}; for a managed identity set BOT_TYPE=UserAssignedMSI`);
   }
   if (type !== 'MultiTenant' && !tenantId) {
-    throw new ConfigError('BOT_TENANT_ID', `is required when BOT_TYPE is ${type}`);
+    throw new ConfigError('TENANT_ID', `is required when BOT_ID is set: the bot serves exactly one Entra tenant, where its ${type}${typeNamed} identity is registered`);
+  }
+  if (type !== 'MultiTenant' && servedTenant && tenantId && tenantId.toLowerCase() !== servedTenant.toLowerCase()) {
+    throw new ConfigError('BOT_TENANT_ID', `is ${tenantId} but TENANT_ID is ${servedTenant}: a ${type} bot is reachable only from the tenant it is registered in; make them the same`);
   }
   return { appId, password, type, tenantId };
 }

@@ -111,24 +111,38 @@ describe('config', () => {
       await refused({ ...production, BOT_ID: 'my-bot' }, 'BOT_ID', /GUID/);
     });
 
-    it('BOT_PASSWORD is required for MultiTenant (the default type), and needs BOT_ID', async () => {
-      await refused(without(production, 'BOT_PASSWORD'), 'BOT_PASSWORD', /MultiTenant/);
-      await refused({ BOT_PASSWORD: 'secret' }, 'BOT_PASSWORD', /BOT_ID/);
-    });
-
-    it('BOT_TYPE must be a known type; SingleTenant needs BOT_TENANT_ID', async () => {
-      await refused({ ...production, BOT_TYPE: 'Federated' }, 'BOT_TYPE');
-      await refused({ ...production, BOT_TYPE: 'SingleTenant' }, 'BOT_TENANT_ID', /SingleTenant/);
-      await refused({ ...production, BOT_TYPE: 'SingleTenant', BOT_TENANT_ID: 'contoso' }, 'BOT_TENANT_ID', /GUID/);
-      const config = loadConfig({ ...production, BOT_TYPE: 'singletenant', BOT_TENANT_ID: TENANT });
+    it('BOT_TYPE defaults to SingleTenant (no new multi-tenant bots since 2025-07-31), registered in TENANT_ID', () => {
+      const config = loadConfig(production);
       assert.deepEqual(config.bot, { appId: BOT_ID, password: 'not-a-real-secret', type: 'SingleTenant', tenantId: TENANT });
     });
 
-    it('UserAssignedMSI needs no password (but a tenant)', async () => {
-      const config = loadConfig({ ...without(production, 'BOT_PASSWORD'), BOT_TYPE: 'UserAssignedMSI', BOT_TENANT_ID: TENANT });
+    it('BOT_PASSWORD is required for SingleTenant (the default type) and MultiTenant, and needs BOT_ID', async () => {
+      await refused(without(production, 'BOT_PASSWORD'), 'BOT_PASSWORD', /SingleTenant \(the default\).*UserAssignedMSI/);
+      await refused({ ...without(production, 'BOT_PASSWORD'), BOT_TYPE: 'MultiTenant' }, 'BOT_PASSWORD', /MultiTenant/);
+      await refused({ BOT_PASSWORD: 'secret' }, 'BOT_PASSWORD', /BOT_ID/);
+    });
+
+    it('BOT_TYPE must be a known type; a single-tenant identity lives in the tenant served', async () => {
+      await refused({ ...production, BOT_TYPE: 'Federated' }, 'BOT_TYPE');
+      await refused({ ...production, BOT_TYPE: 'SingleTenant', BOT_TENANT_ID: 'contoso' }, 'BOT_TENANT_ID', /GUID/);
+      const other = '99999999-0000-4000-8000-000000000001';
+      await refused({ ...production, BOT_TYPE: 'SingleTenant', BOT_TENANT_ID: other }, 'BOT_TENANT_ID', /TENANT_ID/);
+      await refused({ ...without(production, 'TENANT_ID'), BOT_TYPE: 'SingleTenant' }, 'TENANT_ID', /SingleTenant/);
+      const config = loadConfig({ ...production, BOT_TYPE: 'singletenant', BOT_TENANT_ID: TENANT.toUpperCase() });
+      assert.deepEqual(config.bot, { appId: BOT_ID, password: 'not-a-real-secret', type: 'SingleTenant', tenantId: TENANT.toUpperCase() });
+    });
+
+    it('MultiTenant (bots registered before 2025-07-31) needs no tenant', () => {
+      const config = loadConfig({ ...production, BOT_TYPE: 'MultiTenant' });
+      assert.deepEqual(config.bot, { appId: BOT_ID, password: 'not-a-real-secret', type: 'MultiTenant', tenantId: undefined });
+    });
+
+    it('UserAssignedMSI takes no password, and a tenant (TENANT_ID by default)', async () => {
+      const config = loadConfig({ ...without(production, 'BOT_PASSWORD'), BOT_TYPE: 'UserAssignedMSI' });
       assert.deepEqual(config.bot, { appId: BOT_ID, password: undefined, type: 'UserAssignedMSI', tenantId: TENANT });
       assert.equal(config.localMode, false);
-      await refused({ ...without(production, 'BOT_PASSWORD'), BOT_TYPE: 'UserAssignedMSI' }, 'BOT_TENANT_ID');
+      await refused({ ...production, BOT_TYPE: 'UserAssignedMSI' }, 'BOT_PASSWORD', /UserAssignedMSI takes no password/);
+      await refused({ ...without(production, 'BOT_PASSWORD', 'TENANT_ID'), BOT_TYPE: 'UserAssignedMSI' }, 'TENANT_ID', /UserAssignedMSI/);
     });
 
     it('TABLES_CONNECTION_STRING and TABLES_ENDPOINT together are refused; each must look right', async () => {
@@ -167,7 +181,7 @@ describe('config', () => {
     it('a complete environment loads', () => {
       const config = loadConfig(production);
       assert.equal(config.localMode, false);
-      assert.deepEqual(config.bot, { appId: BOT_ID, password: 'not-a-real-secret', type: 'MultiTenant', tenantId: undefined });
+      assert.deepEqual(config.bot, { appId: BOT_ID, password: 'not-a-real-secret', type: 'SingleTenant', tenantId: TENANT });
       assert.equal(config.host, '0.0.0.0');
       assert.equal(config.port, 8080);
       assert.equal(config.tenantId, TENANT);

@@ -229,6 +229,18 @@ describe('Azure deployment (infra/, m365agents.yml, env/)', () => {
       assert.ok(existsSync(path.join(root, 'src/index.ts')));
     });
 
+    it('the web app keeps its stdout/stderr for `az webapp log tail` (Linux container logging to the file system)', () => {
+      const logs = resource('Microsoft.Web/sites/config');
+      assert.match(logs, /parent:\s*webApp\b/);
+      assert.match(logs, /name:\s*'logs'/);
+      const httpLogs = /httpLogs:\s*\{\s*fileSystem:\s*\{([^}]*)\}/.exec(logs);
+      assert.ok(httpLogs, 'logs sets httpLogs.fileSystem');
+      assert.match(httpLogs[1], /enabled:\s*true/);
+      const quota = Number(/retentionInMb:\s*(\d+)/.exec(httpLogs[1])?.[1]);
+      assert.ok(quota >= 25 && quota <= 100, `retentionInMb ${quota} is within App Service's 25-100 MB`);
+      assert.match(logs, /applicationLogs:\s*\{\s*fileSystem:\s*\{\s*level:\s*'Information'/);
+    });
+
     it('the Azure Bot uses the managed identity, /api/messages and the Teams channel', () => {
       const bot = resource('Microsoft.BotService/botServices');
       assert.match(bot, /location:\s*'global'/);
@@ -281,10 +293,15 @@ describe('Azure deployment (infra/, m365agents.yml, env/)', () => {
         assert.ok(existsSync(path.join(root, m[1])), `m365agents.yml references ${m[1]}, which does not exist`);
       }
       const provision = yml.slice(yml.indexOf('\nprovision:'), yml.indexOf('\ndeploy:'));
-      const deploy = yml.slice(yml.indexOf('\ndeploy:'));
+      const deploy = yml.slice(yml.indexOf('\ndeploy:'), yml.indexOf('\npublish:'));
+      const publish = yml.slice(yml.indexOf('\npublish:'));
       const uses = (section: string) => [...section.matchAll(/^\s*-\s*uses:\s*(\S+)/gm)].map((m) => m[1]);
       assert.deepEqual(uses(provision), ['teamsApp/create', 'arm/deploy', 'teamsApp/validateManifest', 'teamsApp/zipAppPackage', 'teamsApp/validateAppPackage', 'teamsApp/update']);
       assert.deepEqual(uses(deploy), ['cli/runNpmCommand', 'cli/runNpmCommand', 'azureAppService/zipDeploy']);
+      // Publishing to the org catalog yields the catalog id the bot installs itself with (TEAMS_APP_ID on the web app).
+      assert.deepEqual(uses(publish), ['teamsApp/validateManifest', 'teamsApp/zipAppPackage', 'teamsApp/validateAppPackage', 'teamsApp/update', 'teamsApp/publishAppPackage']);
+      assert.match(publish, /publishedAppId:\s*TEAMS_APP_CATALOG_ID/);
+      assert.match(text('infra/main.parameters.json'), /"teamsAppCatalogId":\s*\{\s*"value":\s*"\$\{\{TEAMS_APP_CATALOG_ID\}\}"/);
       assert.match(provision, /path:\s*\.\/infra\/main\.bicep/);
       // The package built by zipAppPackage is the one validated and uploaded, under the git-ignored appPackage/build/.
       const zips = [...provision.matchAll(/(?:outputZipPath|appPackagePath):\s*(\S+)/g)].map((m) => m[1]);
