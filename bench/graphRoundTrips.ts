@@ -22,7 +22,7 @@ function packageOf(n: number): Resource[] {
 export async function measureGraphRoundTrips(): Promise<Measured<GraphRoundTripsResult>> {
   const graph = await startGraphEmulator({ seed: benchSeed({ requesters: PACKAGE_SIZES.length, managers: 1, groups: Math.max(...PACKAGE_SIZES) }) });
   try {
-    const provisioner = new GraphProvisioner(createGraphClient({ baseUrl: graph.url }));
+    const provisioner = new GraphProvisioner(createGraphClient({ baseUrl: graph.url }), { graphBaseUrl: graph.url });
     const result = {} as GraphRoundTripsResult;
     const rows: Row[] = [];
     for (const [i, n] of PACKAGE_SIZES.entries()) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { AppContext } from '../src/app/context';
-import type { Notifier, PostedCard, SendOutcome } from '../src/app/ports';
+import type { Notifier, PostedCard, SendOutcome, UpdateOutcome } from '../src/app/ports';
 import { ResourceNamer } from '../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../src/catalog/loader';
 import type { CardKind } from '../src/domain/effects';
@@ -260,8 +260,9 @@ export class InstantNotifier implements Notifier {
     return { status: 'sent', card: this.card(`channel:${channel.channelId}`, card, channel.channelId) };
   }
 
-  async update(_posted: PostedCard, _request: AccessRequest): Promise<void> {
+  async update(_posted: PostedCard, _request: AccessRequest): Promise<UpdateOutcome> {
     this.updates++;
+    return { status: 'updated' };
   }
 }
 
@@ -289,7 +290,7 @@ export async function startCore(connectionString: string, seed: GraphSeedInput, 
     failedRequests: new TableFailedRequestsIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock: systemClock, logger }),
-    provisioner: new GraphProvisioner(client),
+    provisioner: new GraphProvisioner(client, { graphBaseUrl: graph.url }),
     notifier,
     clock: systemClock,
     logger,

@@ -132,7 +132,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     failedRequests: new TableFailedRequestsIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
-    provisioner: new GraphProvisioner(graphClient),
+    provisioner: new GraphProvisioner(graphClient, { graphBaseUrl: graph.baseUrl }),
     notifier: new TeamsNotifier({
       adapter,
       botAppId,
@@ -142,7 +142,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
       teamsServiceUrl: config.teamsServiceUrl,
       tenantId: config.tenantId,
       teamsAppId: config.teamsAppId,
-      installer: new GraphTeamsAppInstaller(graphClient),
+      installer: new GraphTeamsAppInstaller(graphClient, { graphBaseUrl: graph.baseUrl }),
     }),
     clock,
     logger,

@@ -27,6 +27,7 @@ import {
   buildRequest,
   deliveredRequest,
   forwardedRequest,
+  lastOwnerRemoval,
   requestHistory,
   twoStageRequest,
   withDecision,
@@ -103,6 +104,7 @@ function reprocessScenes(): Scene[] {
   return [
     { name: 'deliveryFailedAlert-partiallyDelivered', render: card('deliveryFailedAlert', failed, 'channel:sales') },
     { name: 'deliveryFailedAlert-delivered', render: card('deliveryFailedAlert', reprocessed, 'channel:sales') },
+    { name: 'removalFailedAlert-lastOwner', render: card('removalFailedAlert', lastOwnerRemoval(), 'channel:sales') },
     { name: 'failedRequests', render: (locale) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed], now: NOW }, locale) },
     { name: 'requestHistory', render: (locale) => renderRequestHistory(failed, trail, HISTORY_NAMES, locale) },
     {

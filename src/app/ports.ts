@@ -147,6 +147,11 @@ export interface ConversationRecord {
   kind: 'user' | 'channel' | 'tenant';
   tenantId?: string;
   locale?: string;
+  /**
+   * People only: their Teams user id (MRI, `29:…`), from `from.id` of their activities or the Bot Connector's
+   * member lookup when the bot reached them first. Universal Actions' `refresh.userIds` names people by it.
+   */
+  teamsUserId?: string;
   serviceUrl: string;
   conversationId: string;
   /** The Bot Framework ConversationReference, as JSON-safe data. */
@@ -157,6 +162,11 @@ export interface ConversationRecord {
 export interface ConversationStore {
   upsert(record: ConversationRecord): Promise<void>;
   get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined>;
+  /**
+   * Forgets a record (one whose conversation is gone). With `conversationId`, only while the record still names
+   * that conversation: a newer one written meanwhile stays. Forgetting a missing record is not an error.
+   */
+  delete(kind: ConversationRecord['kind'], key: string, conversationId?: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,21 +257,43 @@ export interface Provisioner {
 
 /**
  * What became of one card for one recipient. `sent` with `throttled` is "throttled then sent" (Teams answered
- * 429 first); `blocked`: the person blocked the bot (403 ConversationBlockedByUser); `notInstalled`: no
- * conversation and no way to create one, or 403 BotNotInConversationRoster / BotDisabledByAdmin, or 404;
- * `failed`: any other error, after the bounded retries.
+ * 429 first); `sent` with `healed`: the stored conversation was gone (404 ConversationNotFound, 403
+ * BotNotInConversationRoster), so the bot forgot it, reached the person again and sent the card there (`healed`
+ * says why). `blocked`: the person blocked the bot (403 ConversationBlockedByUser, MessageWritesBlocked);
+ * `notInstalled`: no conversation and no way to create one, the app is not in the tenant's catalog, the admin
+ * disabled the bot (403 BotDisabledByAdmin), or the conversation stayed gone after reaching them again (the
+ * reason then names both failures); `failed`: any other error, after the bounded retries.
  */
 export type SendOutcome =
-  | { status: 'sent'; card: Omit<PostedCard, 'postedBy'>; throttled?: boolean }
+  | { status: 'sent'; card: Omit<PostedCard, 'postedBy'>; throttled?: boolean; healed?: string }
   | { status: 'blocked' | 'notInstalled' | 'failed'; reason: string };
+
+/**
+ * What became of a card update. `unreachable`: Teams refused it for good (the conversation is gone, the bot is no
+ * longer in it, the message was deleted, the person blocked the bot); a stored record naming that conversation
+ * is forgotten, and trying again would not help. Transient failures are thrown, after the bounded retries.
+ */
+export type UpdateOutcome = { status: 'updated' } | { status: 'unreachable'; reason: string };
 
 /** The words the audit trail records for a notification: one of these, `failed` followed by its reason. */
 export type NotifyOutcome = 'sent' | 'throttledThenSent' | 'blocked' | 'notInstalled' | 'failed';
 
-/** Installs the Teams app for a person (Graph `POST /users/{id}/teamwork/installedApps`), so the bot can reach them. */
+/**
+ * The Teams app for a person, through Graph, so the bot can reach someone who never wrote to it: install it
+ * (`POST /users/{id}/teamwork/installedApps`), then find the 1:1 chat between them and the app, whose id is the
+ * conversation to send to.
+ */
 export interface TeamsAppInstaller {
-  /** 'alreadyInstalled' for Graph's 409. Throws GraphCallError for other failures. */
+  /** 'alreadyInstalled' for Graph's 409. Throws GraphCallError for other failures (404: not in the tenant's app catalog). */
   install(userId: string, teamsAppId: string): Promise<'installed' | 'alreadyInstalled'>;
+  /**
+   * The id of the chat between the person and the app (`19:…@unq.gbl.spaces`): the installation found with
+   * `GET /users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/id eq '{teamsAppId}'`, then
+   * `GET /users/{id}/teamwork/installedApps/{installationId}/chat`. Tried again, a bounded number of times, while
+   * the installation or its chat is not there yet or Graph fails transiently; undefined if it never appears.
+   * Throws GraphCallError for other failures.
+   */
+  chatIdFor(userId: string, teamsAppId: string): Promise<string | undefined>;
 }
 
 export interface Notifier {
@@ -273,7 +305,7 @@ export interface Notifier {
    */
   postToChannel(channel: { teamId: string; channelId: string }, card: CardKind, request: AccessRequest): Promise<SendOutcome>;
   /** Re-renders a posted card from the request's current state and replaces it in place. */
-  update(posted: PostedCard, request: AccessRequest): Promise<void>;
+  update(posted: PostedCard, request: AccessRequest): Promise<UpdateOutcome>;
 }
 
 export interface Logger {

@@ -1,6 +1,6 @@
 /**
- * Microsoft Graph: reachable with a token, the application permissions the bot needs (proved by harmless
- * reads, never by writes), and every directory object the catalog names.
+ * Microsoft Graph: reachable with a token, and every directory object the catalog names (the application
+ * permissions are in grantedPermissions.ts). The doctor only reads Graph, never writes.
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { DirectoryServicePrincipal } from '../app/ports';
@@ -12,6 +12,14 @@ import { row, type CheckRow } from './report';
 /** Where docs/deploy.md tells operators how to grant a Graph application permission. */
 export const GRANT_HINT =
   'grant it to the bot\'s identity as a Microsoft Graph application permission with admin consent (docs/deploy.md, step 4), then restart the bot';
+
+/**
+ * Why a permission granted a moment ago can still be refused: a managed identity's tokens are cached by Azure for
+ * around 24 hours and cannot be refreshed early (learn.microsoft.com/entra/identity/managed-identities-azure-resources/
+ * managed-identity-best-practice-recommendations, "Limitation of using managed identities for authorization").
+ */
+export const TOKEN_DELAY_HINT =
+  'A permission newly granted to a managed identity can take up to about 24 hours to reach its tokens (Azure caches them and they cannot be refreshed early), so if it was granted recently, wait and run the doctor again.';
 
 export type GraphProbe = { ok: true; body: unknown } | { ok: false; error: GraphCallError };
 
@@ -52,99 +60,6 @@ export function graphReachableRow(first: GraphProbe, baseUrl: string, tokenSourc
   }
   // Any other answer (403 included) came from Graph: reachable; the permission rows say the rest.
   return { row: row('Microsoft Graph', 'ok', `${baseUrl} answered ${tokenSource}: ${err.statusCode} to GET ${USERS_PROBE}`), reached: true };
-}
-
-function permissionRow(permission: string, request: string, result: GraphProbe, okDetail: string): CheckRow {
-  const check = `permission ${permission}`;
-  if (result.ok) return row(check, 'ok', `GET ${request} answered: ${okDetail}`);
-  const err = result.error;
-  if (err.statusCode === 403) {
-    return row(check, 'problem', `GET ${request}: 403 ${err.code} — the app lacks ${permission}; ${GRANT_HINT}`);
-  }
-  return row(check, 'problem', `GET ${request} failed: ${err.message}`);
-}
-
-/** The first of `ids` whose probe is not a 404 (the 404s are reported by the reference rows), or undefined. */
-async function firstExisting(client: Client, ids: readonly string[], pathOf: (id: string) => string): Promise<{ id: string; path: string; result: GraphProbe } | undefined> {
-  for (const id of ids) {
-    const path = pathOf(id);
-    const result = await probe(client, path);
-    if (!result.ok && result.error.statusCode === 404) continue;
-    return { id, path, result };
-  }
-  return undefined;
-}
-
-export interface PermissionInput {
-  client: Client;
-  usersProbe: GraphProbe;
-  /** undefined when the catalog could not be loaded. */
-  refs?: CatalogReferences;
-  teamsAppId?: string;
-}
-
-export async function checkPermissions(input: PermissionInput): Promise<CheckRow[]> {
-  const { client, refs } = input;
-  const rows: CheckRow[] = [permissionRow('User.Read.All', USERS_PROBE, input.usersProbe, 'users and their managers can be read')];
-  const noCatalog = 'the catalog file could not be loaded';
-
-  // GroupMember.ReadWrite.All
-  const groupIds = refs ? distinctIds(refs.groups) : [];
-  const group = await firstExisting(client, groupIds, (id) => `/groups/${id}/members?$top=1&$select=id`);
-  if (group) {
-    rows.push(
-      permissionRow(
-        'GroupMember.ReadWrite.All',
-        group.path,
-        group.result,
-        'group members can be read — a read proves read access only; adding and removing members needs GroupMember.ReadWrite.All, which only a write would prove',
-      ),
-    );
-  } else {
-    rows.push(row('permission GroupMember.ReadWrite.All', 'skipped', !refs ? noCatalog : groupIds.length ? 'no group of the catalog exists (see the catalog rows)' : 'the catalog names no group'));
-  }
-
-  // Application.Read.All and AppRoleAssignment.ReadWrite.All
-  const spIds = refs ? distinctIds(refs.servicePrincipals) : [];
-  const sp = await firstExisting(client, spIds, (id) => `/servicePrincipals/${id}?$select=id,displayName,appRoles`);
-  if (sp) {
-    const roles = sp.result.ok ? ((sp.result.body as { appRoles?: unknown[] }).appRoles?.length ?? 0) : 0;
-    rows.push(permissionRow('Application.Read.All', sp.path, sp.result, `service principals and their app roles can be read (${roles} app roles)`));
-    const assignedTo = `/servicePrincipals/${sp.id}/appRoleAssignedTo?$top=1`;
-    rows.push(
-      permissionRow(
-        'AppRoleAssignment.ReadWrite.All',
-        assignedTo,
-        await probe(client, assignedTo),
-        'app role assignments can be read — a read proves read access only; assigning and removing needs AppRoleAssignment.ReadWrite.All, which only a write would prove',
-      ),
-    );
-  } else {
-    const why = !refs ? noCatalog : spIds.length ? 'no service principal of the catalog exists (see the catalog rows)' : 'the catalog has no appRole resource';
-    rows.push(row('permission Application.Read.All', 'skipped', why));
-    rows.push(row('permission AppRoleAssignment.ReadWrite.All', 'skipped', why));
-  }
-
-  // TeamsAppInstallation.ReadWriteForUser.All
-  if (!input.teamsAppId) {
-    rows.push(row('permission TeamsAppInstallation.ReadWriteForUser.All', 'skipped', 'TEAMS_APP_ID is empty: the bot does not install its app for people'));
-  } else {
-    const userIds = refs ? distinctIds(refs.users) : [];
-    const user = await firstExisting(client, userIds, (id) => `/users/${id}/teamwork/installedApps?$top=1`);
-    if (user) {
-      rows.push(
-        permissionRow(
-          'TeamsAppInstallation.ReadWriteForUser.All',
-          user.path,
-          user.result,
-          'apps installed for a user can be read — a read proves read access only; installing needs TeamsAppInstallation.ReadWriteForUser.All',
-        ),
-      );
-    } else {
-      rows.push(row('permission TeamsAppInstallation.ReadWriteForUser.All', 'skipped', !refs ? noCatalog : 'no user of the catalog exists to read installed apps of'));
-    }
-  }
-  return rows;
 }
 
 type Lookup<T> = { found: T } | { missing: true } | { error: GraphCallError };

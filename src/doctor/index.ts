@@ -1,6 +1,7 @@
 /**
  * `npm run doctor`: checks a deployment's configuration, storage, Microsoft Graph (reachability, the application
- * permissions, by harmless reads) and every directory object the catalog names. Returns the rows and the exit code.
+ * permissions granted to the bot's identity against those this deployment needs) and every directory object the
+ * catalog names. Returns the rows and the exit code.
  *
  * Local mode (no BOT_ID): the embedded services are the bot's own and live only while `npm start` runs, so the
  * doctor starts its own copies of what the configuration leaves embedded — an in-memory Azurite (the bot's data
@@ -16,8 +17,10 @@ import { GraphDirectory } from '../graph/directory';
 import { createGraphClient, type GraphRetryOptions } from '../graph/graphClient';
 import { buildTables, startGraph, startStorage, type StartedGraph, type Stopper } from '../services';
 import type { TablesConnection } from '../storage/tables';
-import { collectReferences, type CatalogReferences } from './catalogRefs';
-import { checkPermissions, checkReferences, graphReachableRow, probe, USERS_PROBE } from './graphChecks';
+import { collectReferences, distinctIds, type CatalogReferences } from './catalogRefs';
+import { checkPermissions } from './grantedPermissions';
+import { checkReferences, graphReachableRow, probe, USERS_PROBE } from './graphChecks';
+import { catalogGraphUse } from './permissionNeeds';
 import { exitCodeOf, row, type CheckRow } from './report';
 import { checkStorage } from './storageCheck';
 
@@ -73,7 +76,8 @@ export async function runDoctor(env: Env, options: DoctorOptions = {}): Promise<
     ]);
     rows.push(await storageRow(config, storage));
     const refs = catalog ? collectReferences(catalog.file) : undefined;
-    rows.push(...(await graphRows(config, graph, credentials.graph, refs, options)));
+    const graphInput = { refs, catalog, clientId: env.AZURE_CLIENT_ID?.trim() || undefined };
+    rows.push(...(await graphRows(config, graph, credentials.graph, graphInput, options)));
     if (catalog) rows.push(...notificationRows(catalog));
     return finish(rows);
   } finally {
@@ -140,9 +144,10 @@ async function graphRows(
   config: Config,
   started: PromiseSettledResult<StartedGraph>,
   credential: TokenCredential | undefined,
-  refs: CatalogReferences | undefined,
+  input: { refs?: CatalogReferences; catalog?: CatalogIndex; clientId?: string },
   options: DoctorOptions,
 ): Promise<CheckRow[]> {
+  const { refs } = input;
   const skipped = (why: string) => [row('Graph permissions', 'skipped', why), row('catalog references', 'skipped', why)];
   if (started.status === 'rejected') {
     const reason = started.reason instanceof Error ? started.reason.message : String(started.reason);
@@ -163,7 +168,17 @@ async function graphRows(
   const usersProbe = await probe(client, USERS_PROBE);
   const reachable = graphReachableRow(usersProbe, baseUrl, tokenSource);
   if (!reachable.reached) return [reachable.row, ...skipped('Microsoft Graph was not reached')];
-  const rows = [reachable.row, ...(await checkPermissions({ client, usersProbe, refs, teamsAppId: config.teamsAppId }))];
+  const permissions = await checkPermissions({
+    client,
+    usersProbe,
+    use: input.catalog ? catalogGraphUse(input.catalog.file) : undefined,
+    userIds: refs ? distinctIds(refs.users) : [],
+    teamsAppId: config.teamsAppId,
+    botAppId: config.bot?.appId,
+    clientId: input.clientId,
+    credential,
+  });
+  const rows = [reachable.row, ...permissions];
   if (refs) rows.push(...(await checkReferences(new GraphDirectory(client), refs)));
   else rows.push(row('catalog references', 'skipped', 'the catalog file could not be loaded'));
   return rows;

@@ -15,8 +15,12 @@ export const CARD_KINDS = [
   'accessEndingSoon', // #7: to the requester, before the access ends
   'accessEnded', // #8: to the requester, after removal
   'deliveryFailedAlert', // to the catalog's notification channel: a delivery failed in part or whole, with Reprocess
+  'removalFailedAlert', // to the catalog's notification channel: Graph refused to remove access (e.g. a group's last owner)
 ] as const;
 export type CardKind = (typeof CARD_KINDS)[number];
+
+/** The cards `alertManagers` posts to the catalog's notification channel. */
+export type ManagerAlertKind = Extract<CardKind, 'deliveryFailedAlert' | 'removalFailedAlert'>;
 
 export type Effect =
   /** Resolve the approvers of the next stage and ask them (#1). */
@@ -39,8 +43,11 @@ export type Effect =
    * or drop that access's pending-extension mark (denied, expired, canceled).
    */
   | { kind: 'settleExtension' }
-  /** Post the delivery-failure card to the catalog's notification channel (a new thread). */
-  | { kind: 'alertManagers' }
+  /**
+   * Post an alert card to the catalog's notification channel (a new thread): `deliveryFailedAlert` (the default,
+   * also for effects stored before `card` existed) or `removalFailedAlert`.
+   */
+  | { kind: 'alertManagers'; card?: ManagerAlertKind }
   /** Add the request to, or remove it from, its catalog's index of failed deliveries, by its current state. */
   | { kind: 'syncFailedIndex' };
 

@@ -15,7 +15,7 @@ import type { Policy } from '../catalog/types';
 import type { Effect } from './effects';
 import { ConflictError, DomainError, ForbiddenError } from './errors';
 import { endOfDate } from './policy';
-import type { AccessRequest, PersonSnapshot, RequestState, ResourceDelivery } from './request';
+import type { AccessRequest, PersonSnapshot, RemovalRefusal, RequestState, ResourceDelivery } from './request';
 import type { DueItem } from './schedule';
 import {
   advance,
@@ -26,8 +26,8 @@ import {
   type Transition,
 } from './transitions';
 
-/** Graph's answer to one removal (404 already counts as removed). */
-export type RevokeOutcome = { status: 'removed' } | { status: 'failed'; transient: boolean; error: string };
+/** Graph's answer to one removal (404 already counts as removed); `refusal` says why, when it is known in words. */
+export type RevokeOutcome = { status: 'removed' } | { status: 'failed'; transient: boolean; error: string; refusal?: RemovalRefusal };
 export type RemovalResult = { key: string } & RevokeOutcome;
 
 /** Transient removal failures are retried with backoff this many times before the resource counts as failed. */
@@ -42,6 +42,10 @@ export const ACCESS_STATES: readonly RequestState[] = ['delivered', 'partiallyDe
 
 /** The requester's cards that follow the access: the status card and any #7 (its Extend button, its date). */
 export const REFRESH_ACCESS_CARDS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'accessEndingSoon'] };
+
+/** The cards that show how a removal stands: the status card, the managers' channel cards. */
+const REFRESH_REMOVAL_CARDS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert', 'removalFailedAlert'] };
+const REFRESH_REMOVAL_ALERT: Effect = { kind: 'refreshCards', cards: ['removalFailedAlert'] };
 
 export function hasAccess(request: AccessRequest): boolean {
   return ACCESS_STATES.includes(request.state);
@@ -77,8 +81,10 @@ export function expireAccess(request: AccessRequest, item: DueItem, now: Date): 
 }
 
 /**
- * Records one removal attempt. Transient failures are retried with backoff; a resource Graph keeps refusing
- * becomes `removalFailed` (retried daily); once nothing is held any more the request is `accessExpired` (#8).
+ * Records one removal attempt. Transient failures are retried with backoff; a resource Graph refuses (or keeps
+ * failing) becomes `removalFailed` (retried daily), and the first time that happens the catalog's managers are
+ * alerted in its channel, once — a refusal such as a group's last owner needs someone to act. Once nothing is held
+ * any more the request is `accessExpired` (#8).
  */
 export function recordRemoval(request: AccessRequest, results: RemovalResult[], now: Date): Transition {
   if (!hasAccess(request) || !request.removalStartedAt) throw new ConflictError('error.notRemoving', { state: request.state });
@@ -87,10 +93,13 @@ export function recordRemoval(request: AccessRequest, results: RemovalResult[], 
   const resources = request.resources.map((r): ResourceDelivery => {
     const result = byKey.get(r.key);
     if (!result || r.status !== 'delivered') return r;
-    if (result.status === 'removed') return { ...r, status: 'removed', lastError: undefined, removalAttempts: undefined, updatedAt: at };
+    if (result.status === 'removed') {
+      return { ...r, status: 'removed', lastError: undefined, removalAttempts: undefined, removalRefusal: undefined, updatedAt: at };
+    }
     const removalAttempts = (r.removalAttempts ?? 0) + 1;
     const retry = result.transient && removalAttempts < MAX_REMOVAL_ATTEMPTS;
-    return { ...r, status: retry ? 'delivered' : 'removalFailed', removalAttempts, lastError: result.error, updatedAt: at };
+    const status = retry ? 'delivered' : 'removalFailed';
+    return { ...r, status, removalAttempts, lastError: result.error, removalRefusal: result.refusal, updatedAt: at };
   });
 
   const retrying = resources.filter((r) => r.status === 'delivered');
@@ -101,15 +110,22 @@ export function recordRemoval(request: AccessRequest, results: RemovalResult[], 
   }
   if (resources.some((r) => r.status === 'removalFailed')) {
     const retryAt = new Date(now.getTime() + REMOVAL_RETRY_DELAY_IN_MS).toISOString();
+    const firstFailure = request.removalFailedAt === undefined;
     return {
-      next: advance(request, { resources }, now),
-      effects: [REFRESH_STATUS, { kind: 'schedule', items: [{ kind: 'accessExpiry', requestId: request.id, dueAt: retryAt, ref: REMOVAL_RETRY_REF }] }],
+      next: advance(request, { resources, removalFailedAt: request.removalFailedAt ?? at }, now),
+      effects: [
+        REFRESH_REMOVAL_CARDS,
+        { kind: 'schedule', items: [{ kind: 'accessExpiry', requestId: request.id, dueAt: retryAt, ref: REMOVAL_RETRY_REF }] },
+        ...(firstFailure ? [{ kind: 'alertManagers', card: 'removalFailedAlert' } as const] : []),
+      ],
     };
   }
   return {
     next: advance(request, { state: 'accessExpired', resources }, now),
     effects: [
       REFRESH_ACCESS_CARDS,
+      // The managers' alert, if a removal failed before, now shows everything removed.
+      ...(request.removalFailedAt ? [REFRESH_REMOVAL_ALERT] : []),
       { kind: 'notify', recipientId: request.requester.id, card: 'accessEnded' },
       // A partly delivered request leaves the managers' list of failed deliveries: nothing is left to reprocess.
       ...(request.state === 'partiallyDelivered' ? [{ kind: 'syncFailedIndex' } as const] : []),

@@ -24,6 +24,11 @@ export type RequestState = (typeof REQUEST_STATES)[number];
  * still hold it; retried daily and shown on the status card).
  */
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'removed' | 'removalFailed';
+/**
+ * Why Graph refused a removal, when the bot can say it in words: 'lastOwner' = the person is the group's last
+ * owner, which Graph never removes (another owner has to be added first).
+ */
+export type RemovalRefusal = 'lastOwner';
 export type DecisionOutcome = 'approved' | 'denied';
 
 /** A person as the request remembers them at submit/decision time. */
@@ -79,6 +84,8 @@ export interface ResourceDelivery extends ResourceName {
   assignmentId?: string;
   /** Failed removal attempts since the removal (or its daily retry) began. */
   removalAttempts?: number;
+  /** Why the last removal attempt was refused, when known (the cards say it in the reader's language). */
+  removalRefusal?: RemovalRefusal;
   updatedAt?: string;
   // displayName / appDisplayName (from ResourceName): the names at submit time, like the requester snapshot.
 }
@@ -123,6 +130,8 @@ export interface AccessRequest {
   removalStartedAt?: string;
   /** When the requester gave the access back early. */
   releasedAt?: string;
+  /** When a removal first failed for good: the catalog's managers were alerted then, once. */
+  removalFailedAt?: string;
   /** dueAt of the last expiry reminder (#7) sent, so a re-run item does not send it twice. */
   lastExpiryReminderDueAt?: string;
   /** When the access was last extended (its accessEndsAt moved). */

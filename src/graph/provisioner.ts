@@ -3,14 +3,19 @@ import type { GrantOutcome, Provisioner, RevokeOutcome } from '../app/ports';
 import type { Resource } from '../catalog/types';
 import { sendBatch } from './batch';
 import { BatchRunner, type Step } from './batchRunner';
+import { splitGraphBaseUrl } from './graphClient';
 import { systemRetryEnvironment, type RetryEnvironment, type RetryOptions } from './retry';
 import { grantAppRoleStep, grantGroupStep, revokeAppRoleStep, revokeGroupStep } from './steps';
 
 export { DUPLICATE_APP_ROLE_MESSAGE, DUPLICATE_REFERENCE_MESSAGE } from './steps';
 
 export interface GraphProvisionerOptions {
-  /** The `@odata.id` prefix of directory objects. Default `https://graph.microsoft.com/v1.0/directoryObjects/`. */
-  directoryObjectsUrl?: string;
+  /**
+   * The Graph base URL the client talks to (GRAPH_BASE_URL, e.g. `https://graph.microsoft.us/v1.0`): the
+   * `@odata.id` of a new member or owner is built from it, so a national cloud is never sent public-cloud URLs.
+   * Required: there is no default cloud.
+   */
+  graphBaseUrl: string;
   /** Retries of transient answers within one grant/revoke call (defaults: 4 attempts, 30 s in total). */
   retry?: RetryOptions;
   /** Clock, sleep and jitter source (tests). */
@@ -25,8 +30,8 @@ export class GraphProvisioner implements Provisioner {
   private readonly directoryObjectsUrl: string;
   private readonly runner: BatchRunner;
 
-  constructor(client: Client, options: GraphProvisionerOptions = {}) {
-    this.directoryObjectsUrl = options.directoryObjectsUrl ?? 'https://graph.microsoft.com/v1.0/directoryObjects/';
+  constructor(client: Client, options: GraphProvisionerOptions) {
+    this.directoryObjectsUrl = directoryObjectsUrl(options.graphBaseUrl);
     this.runner = new BatchRunner(
       (requests) => sendBatch(client, requests),
       options.retry ?? {},
@@ -57,4 +62,10 @@ export class GraphProvisioner implements Provisioner {
     });
     return this.runner.run(steps);
   }
+}
+
+/** `https://graph.microsoft.us/v1.0` → `https://graph.microsoft.us/v1.0/directoryObjects/`: the `@odata.id` prefix. */
+export function directoryObjectsUrl(graphBaseUrl: string): string {
+  const { root, version } = splitGraphBaseUrl(graphBaseUrl);
+  return `${root}${version}/directoryObjects/`;
 }

@@ -27,6 +27,12 @@ export function isPersonal(activity: Activity): boolean {
   return type === undefined || type === 'personal';
 }
 
+/** The sender's Teams user id (MRI, `29:…`), what Universal Actions' `refresh.userIds` names people by. */
+export function teamsUserIdOf(activity: Activity): string | undefined {
+  const id: unknown = activity.from?.id;
+  return typeof id === 'string' && id.startsWith('29:') ? id : undefined;
+}
+
 /** The requester's IANA time zone, from the clientInfo entity Teams attaches to messages. */
 export function timeZoneOf(activity: Activity): string | undefined {
   const info = activity.entities?.find((e) => e.type === 'clientInfo') as { timezone?: unknown } | undefined;
@@ -49,7 +55,8 @@ export function conversationRecordOf(activity: Activity, now: Date): Conversatio
   };
   if (isPersonal(activity)) {
     const userId = aadObjectIdOf(activity);
-    return userId ? { ...base, kind: 'user', key: userId } : undefined;
+    const teamsUserId = teamsUserIdOf(activity);
+    return userId ? { ...base, kind: 'user', key: userId, ...(teamsUserId ? { teamsUserId } : {}) } : undefined;
   }
   const channelId = channelIdOf(activity);
   return activity.conversation.conversationType === 'channel' && channelId ? { ...base, kind: 'channel', key: channelId } : undefined;

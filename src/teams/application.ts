@@ -55,7 +55,7 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
   const { app: ctx, recorder } = options;
-  const deps: CardActionDeps = { app: ctx, effects: options.effects };
+  const deps: CardActionDeps = { app: ctx, effects: options.effects, teamsUserIds: recorder.teamsUserIds };
   const bot = new Application<TurnState>({
     adapter: options.adapter,
     botAppId: options.botAppId,

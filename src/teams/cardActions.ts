@@ -18,7 +18,8 @@ import { afterResponse } from './afterResponse';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
 import { parseDecisionPayload, parseReprocessPayload, parseRequestRef, parseSubmitPayload } from './payloads';
-import { requestCardFor } from './requestCards';
+import { refreshesForApprovers, requestCardFor } from './requestCards';
+import type { TeamsUserIds } from './teamsUserIds';
 import { renderMyRequests } from './views';
 import { renderReprocessOutcome, renderRequestHistory, type AdaptiveCard } from './views';
 
@@ -28,6 +29,8 @@ const STATUS_REQUESTS = 20;
 export interface CardActionDeps {
   app: AppContext;
   effects: EffectRunner;
+  /** People's Teams user ids, for the `refresh` of the approval cards answered. */
+  teamsUserIds: TeamsUserIds;
 }
 
 function actorIdOf(context: TurnContext): string {
@@ -36,9 +39,11 @@ function actorIdOf(context: TurnContext): string {
   return id;
 }
 
-function cardFor(deps: CardActionDeps, context: TurnContext, kind: CardKind, request: AccessRequest): AdaptiveCard {
+/** The card answered to the clicker; an approval card's `refresh` names the approvers by their Teams user ids, resolved first. */
+async function cardFor(deps: CardActionDeps, context: TurnContext, kind: CardKind, request: AccessRequest): Promise<AdaptiveCard> {
   const viewer = { id: actorIdOf(context), locale: localeOf(context.activity.locale) };
-  return requestCardFor(deps.app.catalog, kind, request, viewer, deps.app.clock.now());
+  const teamsUserIds = refreshesForApprovers(kind) ? await deps.teamsUserIds.forApprovers(request) : undefined;
+  return requestCardFor(deps.app.catalog, kind, request, viewer, deps.app.clock.now(), teamsUserIds);
 }
 
 /** Runs a use-case that commits a request; its effects run after the answer, from the state it committed. */
@@ -66,7 +71,7 @@ export async function submitRequestAction(deps: CardActionDeps, context: TurnCon
         }
       : undefined,
   }));
-  await sendCard(context, cardFor(deps, context, 'requestStatus', created.request));
+  await sendCard(context, await cardFor(deps, context, 'requestStatus', created.request));
 }
 
 export function decisionAction(outcome: DecisionOutcome) {
@@ -80,7 +85,7 @@ export function decisionAction(outcome: DecisionOutcome) {
         justification: payload.approverJustification,
       }),
     );
-    await sendCard(context, cardFor(deps, context, 'approvalRequest', decided.request));
+    await sendCard(context, await cardFor(deps, context, 'approvalRequest', decided.request));
   };
 }
 
@@ -88,7 +93,7 @@ export function decisionAction(outcome: DecisionOutcome) {
 export async function cancelRequestAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const { requestId } = parseRequestRef(data);
   const canceled = await committing(deps, context, () => cancelRequest(deps.app, { requestId, actorId: actorIdOf(context) }));
-  await sendCard(context, cardFor(deps, context, 'requestStatus', canceled.request));
+  await sendCard(context, await cardFor(deps, context, 'requestStatus', canceled.request));
 }
 
 /**
@@ -121,7 +126,7 @@ export async function refreshCardAction(deps: CardActionDeps, context: TurnConte
   if (!loaded) throw new NotFoundError('error.unknownRequest');
   const posted = loaded.cards.find((c) => c.activityId === context.activity.replyToId);
   const kind = posted?.card === 'approvalReminder' ? 'approvalReminder' : 'approvalRequest';
-  await sendCard(context, cardFor(deps, context, kind, loaded.request));
+  await sendCard(context, await cardFor(deps, context, kind, loaded.request));
 }
 
 /**
@@ -131,7 +136,7 @@ export async function refreshCardAction(deps: CardActionDeps, context: TurnConte
 export async function extendAccessAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
   const { requestId } = parseRequestRef(data);
   const { extended, extension } = await extendAccess(deps.app, { requestId, actorId: actorIdOf(context) });
-  await sendCard(context, cardFor(deps, context, 'accessEndingSoon', extended.request));
+  await sendCard(context, await cardFor(deps, context, 'accessEndingSoon', extended.request));
   afterResponse(context, () => {
     deps.effects.kick(extended.request.id);
     if (extension) deps.effects.kick(extension.request.id);

@@ -6,13 +6,17 @@ import type { AccessRequest } from '../domain/request';
 import { renderRequestCard, type AdaptiveCard } from './views';
 import type { Locale } from './i18n';
 
-/** A request's card as one person sees it now, with the stage facts the view needs from the catalog. */
+/**
+ * A request's card as one person sees it now, with the stage facts the view needs from the catalog.
+ * `teamsUserIds`: the approvers' Teams user ids, for an approval card's `refresh` (TeamsUserIds.forApprovers).
+ */
 export function requestCardFor(
   catalog: CatalogIndex,
   kind: CardKind,
   request: AccessRequest,
   viewer: { id: string; locale: Locale },
   now: Date,
+  teamsUserIds?: Readonly<Record<string, string>>,
 ): AdaptiveCard {
   const policy = policyOf(catalog, request);
   const { stages } = policy.approval;
@@ -22,5 +26,11 @@ export function requestCardFor(
     stageCount: stages.length,
     approverJustificationRequired: stage?.approverJustificationRequired ?? false,
     extendable: kind === 'accessEndingSoon' && !extensionCheck(request, policy, viewer.id, now).refusal,
+    ...(teamsUserIds ? { teamsUserIds } : {}),
   });
+}
+
+/** The card kinds whose view carries a Universal Actions `refresh` naming the approvers. */
+export function refreshesForApprovers(kind: CardKind): boolean {
+  return kind === 'approvalRequest' || kind === 'approvalReminder';
 }

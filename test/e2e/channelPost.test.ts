@@ -1,25 +1,14 @@
 /** TeamsNotifier's channel posts against the fake Bot Connector: a new thread, updates in it, unreachable channels. */
 import { strict as assert } from 'node:assert';
-import type { ConversationRecord, ConversationStore } from '../../src/app/ports';
 import type { AccessRequest } from '../../src/domain/request';
 import { createAdapter } from '../../src/teams/adapter';
 import { TeamsNotifier } from '../../src/teams/notifier';
 import { aRequest, aResource } from '../support/builders';
 import { cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
-import { ManualClock, sampleCatalog } from '../support/fakes';
+import { InMemoryConversationStore, ManualClock, sampleCatalog } from '../support/fakes';
 import { SALES_CHANNEL } from './support';
 
 const TENANT = '99999999-0000-4000-8000-000000000001';
-
-class MemoryConversations implements ConversationStore {
-  readonly records = new Map<string, ConversationRecord>();
-  async upsert(record: ConversationRecord): Promise<void> {
-    this.records.set(`${record.kind}|${record.key}`, record);
-  }
-  async get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined> {
-    return this.records.get(`${kind}|${key}`);
-  }
-}
 
 function failedRequest(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return aRequest({
@@ -33,7 +22,7 @@ function failedRequest(overrides: Partial<AccessRequest> = {}): AccessRequest {
 describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', function () {
   this.timeout(30_000);
   let connector: FakeConnector;
-  let conversations: MemoryConversations;
+  let conversations: InMemoryConversationStore;
   const clock = new ManualClock('2026-03-03T09:00:00.000Z');
 
   const notifier = (teamsServiceUrl?: string) =>
@@ -41,7 +30,7 @@ describe('e2e: TeamsNotifier channel posts through the fake Bot Connector', func
 
   beforeEach(async () => {
     connector = await startFakeConnector();
-    conversations = new MemoryConversations();
+    conversations = new InMemoryConversationStore();
   });
   afterEach(async () => connector.close());
 

@@ -5,13 +5,26 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import type { GraphSeedInput } from '../../src/local/graphEmulator';
-import { cardActions, cardOf, cardText, type ConnectorCall, type SentActivity } from '../support/fakeConnector';
+import type { GraphSeedInput, WriteRecord } from '../../src/local/graphEmulator';
+import { cardActions, cardOf, cardText, teamsUserIdOf, type ConnectorCall, type SentActivity } from '../support/fakeConnector';
 import { personalConversationId, type TeamsUser } from '../support/teamsClient';
 import { cardsTo, lastCardTo, PEOPLE, startE2eBot, type E2eBot } from './support';
 
 const TEAMS_APP_ID = '55555555-0000-4000-8000-000000000001';
+/** The bot of the Teams app, named in the id of a person's chat with it. */
+const APP_BOT_ID = '55555555-0000-4000-8000-0000000000b0';
 const CRM_APPROVERS_GROUP = '22222222-0000-4000-8000-000000000003';
+
+/** The demo tenant, whose Teams app catalog has the bot's app. */
+function tenantWithApp(): GraphSeedInput {
+  const directory = JSON.parse(readFileSync('directory.sample.json', 'utf8')) as GraphSeedInput;
+  return { ...directory, teamsApps: [{ id: TEAMS_APP_ID, displayName: 'Access Requests', botId: APP_BOT_ID }] };
+}
+
+/** The chat between a person and the app, as Graph names it (`19:{bot}_{user}@unq.gbl.spaces`). */
+function chatWithApp(person: TeamsUser): string {
+  return `19:${APP_BOT_ID}_${person.aadObjectId}@unq.gbl.spaces`;
+}
 
 async function submitCrmRequest(bot: E2eBot, requester: TeamsUser): Promise<string> {
   await bot.teams.say(requester, 'request');
@@ -52,8 +65,8 @@ describe('e2e: proactive reach, notification outcomes and Teams rate limits', fu
     bot = undefined;
   });
 
-  it('installs the app for approvers it never heard from, creates the 1:1 and sends the approval card there', async () => {
-    bot = await startE2eBot({ TEAMS_APP_ID });
+  it('installs the app for approvers it never heard from, finds their chat with it through Graph and sends the approval card there', async () => {
+    bot = await startE2eBot({ TEAMS_APP_ID }, { seed: tenantWithApp() });
     // Megan already has the app (Graph answers 409 to the second install): that is fine.
     bot.graph.store.installTeamsApp(PEOPLE.megan.aadObjectId, TEAMS_APP_ID);
     await bot.teams.install(PEOPLE.adele);
@@ -61,32 +74,133 @@ describe('e2e: proactive reach, notification outcomes and Teams rate limits', fu
     const requestId = await submitCrmRequest(bot, PEOPLE.adele);
 
     for (const approver of [PEOPLE.diego, PEOPLE.megan]) {
-      const installs: Array<{ at: string }> = bot.graph.writes().filter((w) => w.path === `/v1.0/users/${approver.aadObjectId}/teamwork/installedApps`);
+      const user = `/v1.0/users/${approver.aadObjectId}/teamwork/installedApps`;
+      const installs: WriteRecord[] = bot.graph.writes().filter((w) => w.path === user);
       assert.equal(installs.length, 1, `one install for ${approver.name}`);
       assert.deepEqual(bot.graph.store.installedTeamsApps(approver.aadObjectId), [TEAMS_APP_ID]);
-      const created: SentActivity[] = bot.connector.created().filter((c) => c.conversationId === personalConversationId(approver));
-      assert.equal(created.length, 1, `a 1:1 was created with ${approver.name}`);
-      assert.equal(created[0].parameters?.isGroup, false);
-      assert.deepEqual(created[0].parameters?.members, [{ id: approver.aadObjectId, name: '' }]);
-      assert.ok(Date.parse(installs[0].at) <= created[0].at, 'the app was installed before the conversation was created');
-      const cards = cardsTo(bot, approver);
-      assert.equal(cards.length, 1, `${approver.name} got one card`);
+      // The documented flow: install, find the installation, read its chat; the chat id is the conversation.
+      const graphCalls: string[] = bot.graph.requests().filter((r) => r.path.startsWith(user)).map((r) => `${r.method} ${r.path.slice(user.length) || '/'}`);
+      const [installation] = bot.graph.store.listInstalledApps(approver.aadObjectId);
+      assert.deepEqual(graphCalls, ['POST /', 'GET /', `GET /${encodeURIComponent(installation.id)}/chat`]);
+      const chatId = chatWithApp(approver);
+      assert.equal(bot.connector.created().filter((c) => c.conversationId.includes(approver.aadObjectId)).length, 0, 'no 1:1 created through the Bot Connector');
+      const cards: SentActivity[] = bot.connector.inConversation(chatId).filter((a) => a.kind === 'send' && cardOf(a));
+      assert.equal(cards.length, 1, `${approver.name} got one card, in the chat Graph named`);
+      assert.ok(Date.parse(bot.graph.requests().find((r) => r.path.endsWith('/chat') && r.path.startsWith(user))!.at) <= cards[0].at, 'the chat was found before the card was sent');
       assert.ok(cardActions(cardOf(cards[0])).some((a) => a.verb === 'request.approve'));
+      // Their Teams user id came from the Bot Connector's member lookup, and names them in the card's refresh.
+      const record = await bot.conversations.get('user', approver.aadObjectId);
+      assert.equal(record?.conversationId, chatId);
+      assert.equal(record?.teamsUserId, teamsUserIdOf(approver.aadObjectId));
+      const userIds = (cardOf(cards[0])?.refresh as { userIds: string[] }).userIds;
+      assert.ok(userIds.includes(teamsUserIdOf(approver.aadObjectId)), `${approver.name}'s MRI is in refresh.userIds: ${userIds.join()}`);
+      assert.ok(userIds.every((id) => id.startsWith('29:')), `only Teams user ids: ${userIds.join()}`);
     }
     assert.equal(bot.graph.writes().find((w) => w.path.endsWith(`${PEOPLE.megan.aadObjectId}/teamwork/installedApps`))?.status, 409);
     assert.equal(bot.graph.writes().find((w) => w.path.endsWith(`${PEOPLE.diego.aadObjectId}/teamwork/installedApps`))?.status, 201);
 
-    // The conversation is remembered: a reminder goes straight there, with no second install or create.
-    const createdBefore = bot.connector.created().length;
+    // The conversation is remembered: a reminder goes straight there, with no second install.
     await bot.advanceAndTick('P13DT1H');
-    assert.equal(bot.connector.created().length, createdBefore);
     assert.equal(bot.graph.writes().filter((w) => w.path.endsWith('/teamwork/installedApps')).length, 2);
-    assert.ok(cardsTo(bot, PEOPLE.diego).length >= 2, 'the reminder reached Diego in the same chat');
+    assert.ok(bot.connector.inConversation(chatWithApp(PEOPLE.diego)).filter((a) => a.kind === 'send').length >= 2, 'the reminder reached Diego in the same chat');
 
     const history = await historyText(bot, PEOPLE.patti, requestId);
     assert.match(history, /Teams notification/);
     assert.match(history, /approvalRequest → Diego Siciliani \(11111111-0000-4000-8000-000000000002\)/);
     assert.match(history, /Outcome: sent/);
+  });
+
+  it('retries finding the chat while Graph does not list it yet, and names an app the tenant\'s catalog lacks', async () => {
+    bot = await startE2eBot({ TEAMS_APP_ID }, { seed: tenantWithApp() });
+    await bot.teams.install(PEOPLE.adele);
+    await bot.teams.install(PEOPLE.patti);
+    // Right after the install, the installation is not listed yet for Diego, and Megan's chat lookup fails once.
+    bot.graph.failNext({ method: 'GET', path: new RegExp(`/users/${PEOPLE.diego.aadObjectId}/teamwork/installedApps$`), status: 404 });
+    bot.graph.failNext({ method: 'GET', path: new RegExp(`/users/${PEOPLE.megan.aadObjectId}/teamwork/installedApps/[^/]+/chat$`), status: 502 });
+    await submitCrmRequest(bot, PEOPLE.adele);
+    for (const approver of [PEOPLE.diego, PEOPLE.megan]) {
+      assert.equal(bot.connector.inConversation(chatWithApp(approver)).filter((a) => a.kind === 'send' && cardOf(a)).length, 1, `${approver.name} got the card`);
+    }
+    const lookups = (person: TeamsUser, suffix: string) =>
+      bot!.graph.requests().filter((r) => r.method === 'GET' && r.path.startsWith(`/v1.0/users/${person.aadObjectId}/`) && r.path.endsWith(suffix)).map((r) => r.status);
+    assert.deepEqual(lookups(PEOPLE.diego, '/installedApps'), [404, 200], 'Diego: looked again after a backoff');
+    assert.deepEqual(lookups(PEOPLE.megan, '/chat'), [502, 200], "Megan: her chat read again");
+    await bot.stop();
+
+    // An app id the tenant's catalog does not have (e.g. the manifest id instead of the catalog id): a clear failure.
+    bot = await startE2eBot({ TEAMS_APP_ID: '77777777-0000-4000-8000-00000000dead' }, { seed: tenantWithApp() });
+    await bot.teams.install(PEOPLE.adele);
+    await bot.teams.install(PEOPLE.patti);
+    await bot.teams.install(PEOPLE.megan);
+    const requestId = await submitCrmRequest(bot, PEOPLE.adele);
+    assert.equal(bot.graph.writes().find((w) => w.path.endsWith(`${PEOPLE.diego.aadObjectId}/teamwork/installedApps`))?.status, 404);
+    const history = await historyText(bot, PEOPLE.patti, requestId);
+    assert.match(history, /Diego Siciliani[^\n]*\n[\s\S]*?Outcome: app not installed \(installing the Teams app failed: the Teams app 77777777-0000-4000-8000-00000000dead \(TEAMS_APP_ID\) is not in the tenant's app catalog/);
+  });
+
+  it('heals a stored conversation that is gone (404 ConversationNotFound): forgets it, creates a new 1:1 and sends the card there', async () => {
+    bot = await startE2eBot();
+    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    const stale = personalConversationId(PEOPLE.diego);
+    bot.connector.dropConversation(stale);
+    const requestId = await submitCrmRequest(bot, PEOPLE.adele);
+
+    const fresh = bot.connector.conversationWith(PEOPLE.diego.aadObjectId);
+    assert.notEqual(fresh, stale);
+    const created = bot.connector.created().filter((c) => c.conversationId === fresh);
+    assert.equal(created.length, 1, 'a new 1:1 was created with Diego');
+    const cards = bot.connector.inConversation(fresh).filter((a) => a.kind === 'send' && cardOf(a));
+    assert.equal(cards.length, 1, 'the approval card arrived in the new conversation');
+    assert.ok(cardActions(cardOf(cards[0])).some((a) => a.verb === 'request.approve'));
+    const record = await bot.conversations.get('user', PEOPLE.diego.aadObjectId);
+    assert.equal(record?.conversationId, fresh, 'the stored record was replaced');
+    assert.equal(record?.teamsUserId, teamsUserIdOf(PEOPLE.diego.aadObjectId));
+    const history = await historyText(bot, PEOPLE.patti, requestId);
+    assert.match(history, /Diego Siciliani[^\n]*\n[\s\S]*?Outcome: sent \(the stored conversation a:personal-[^ ]+ was gone \(Bot Connector 404 ConversationNotFound: Conversation not found\.\); reached again in a:personal-/);
+
+    // The next card goes straight to the new conversation.
+    await bot.advanceAndTick('P13DT1H');
+    assert.equal(bot.connector.created().filter((c) => c.conversationId === fresh).length, 1);
+    assert.ok(bot.connector.inConversation(fresh).filter((a) => a.kind === 'send').length >= 2, 'the reminder reached Diego there');
+  });
+
+  it('heals 403 BotNotInConversationRoster by installing the app again through Graph and sending in its chat; MessageWritesBlocked is "blocked"', async () => {
+    bot = await startE2eBot({ TEAMS_APP_ID }, { seed: tenantWithApp() });
+    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    // Megan removed the app: Teams says the bot is no longer in her conversation, Graph lists no installation.
+    bot.connector.failConversation(personalConversationId(PEOPLE.megan), 'BotNotInConversationRoster');
+    // Diego blocked the bot: Teams' 403 with subCode MessageWritesBlocked.
+    bot.connector.failConversation(personalConversationId(PEOPLE.diego), 'MessageWritesBlocked');
+    const requestId = await submitCrmRequest(bot, PEOPLE.adele);
+
+    assert.equal(bot.graph.writes().find((w) => w.path.endsWith(`${PEOPLE.megan.aadObjectId}/teamwork/installedApps`))?.status, 201, 'the app was installed for Megan again');
+    const meganCards = bot.connector.inConversation(chatWithApp(PEOPLE.megan)).filter((a) => a.kind === 'send' && cardOf(a));
+    assert.equal(meganCards.length, 1, 'Megan got her card in the chat with the reinstalled app');
+    assert.equal((await bot.conversations.get('user', PEOPLE.megan.aadObjectId))?.conversationId, chatWithApp(PEOPLE.megan), 'her record was replaced');
+
+    // A blocked person is not "healed": no install, no new conversation, one refused send.
+    assert.equal(bot.graph.writes().filter((w) => w.path.includes(PEOPLE.diego.aadObjectId)).length, 0);
+    assert.deepEqual(bot.connector.calls().filter((c) => c.conversationId === personalConversationId(PEOPLE.diego) && c.status >= 400).map((c) => `${c.method} ${c.status}`), ['POST 403']);
+    assert.equal(bot.connector.created().length, 0);
+    assert.equal((await bot.conversations.get('user', PEOPLE.diego.aadObjectId))?.conversationId, personalConversationId(PEOPLE.diego));
+
+    const history = await historyText(bot, PEOPLE.patti, requestId);
+    assert.match(history, /Megan Bowen[^\n]*\n[\s\S]*?Outcome: sent \(the stored conversation a:personal-[^ ]+ was gone \(Bot Connector 403 BotNotInConversationRoster/);
+    assert.match(history, /Diego Siciliani[^\n]*\n[\s\S]*?Outcome: blocked by the user \(Bot Connector 403 MessageWritesBlocked: Thread is blocked from message writes\.\)/);
+  });
+
+  it('names approvers in refresh.userIds by the Teams user ids (29:…) of their conversations, never by object id', async () => {
+    bot = await startE2eBot();
+    for (const person of Object.values(PEOPLE)) await bot.teams.install(person);
+    await submitCrmRequest(bot, PEOPLE.adele);
+    const approvers = [PEOPLE.diego, PEOPLE.megan].map((p) => teamsUserIdOf(p.aadObjectId)).sort();
+    const refresh = cardOf(lastCardTo(bot, PEOPLE.diego))?.refresh as { action: { verb: string; data: unknown }; userIds: string[] };
+    assert.deepEqual([...refresh.userIds].sort(), approvers);
+    // Teams' refresh invoke is answered with Megan's view, whose refresh names the same people.
+    const answer = await bot.teams.click(PEOPLE.megan, refresh.action.verb, refresh.action.data, lastCardTo(bot, PEOPLE.megan)?.activityId);
+    assert.equal(answer.statusCode, 200, answer.message);
+    const answered = (answer.value as { refresh?: { userIds: string[] } }).refresh;
+    assert.deepEqual([...(answered?.userIds ?? [])].sort(), approvers);
   });
 
   it('records a blocked approver as "blocked by the user" and carries on; a 429 is retried after Retry-After', async () => {

@@ -8,6 +8,9 @@ import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
 import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
+import type { ConversationStore } from '../../src/app/ports';
+import { TableConversationStore } from '../../src/storage/conversationStore';
+import { createTables } from '../../src/storage/tables';
 import { useAzurite, uniquePrefix } from '../support/azurite';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector, type SentActivity } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient, type ChannelPlace, type TeamsUser } from '../support/teamsClient';
@@ -40,6 +43,8 @@ export interface E2eBot {
   graph: GraphEmulator;
   connector: FakeConnector;
   teams: TeamsClient;
+  /** The bot's stored conversations (its `conversations` table). */
+  conversations: ConversationStore;
   /** Waits until every effect started so far (cards, Graph writes) has run. */
   settle(): Promise<void>;
   /** Moves the bot's dev clock (ISO 8601 duration, e.g. P2D) and runs the work that fell due. */
@@ -56,10 +61,11 @@ export async function startE2eBot(env: Record<string, string> = {}, options: E2e
   const { connectionString } = await useAzurite();
   const graph = await startGraphEmulator(options.seed ? { seed: options.seed } : { seedFile: 'directory.sample.json' });
   const connector = await startFakeConnector();
+  const prefix = uniquePrefix();
   const config = loadConfig({
     PORT: '0',
     TABLES_CONNECTION_STRING: connectionString,
-    TABLES_PREFIX: uniquePrefix(),
+    TABLES_PREFIX: prefix,
     GRAPH_BASE_URL: graph.url,
     ...env,
   });
@@ -72,6 +78,7 @@ export async function startE2eBot(env: Record<string, string> = {}, options: E2e
     graph,
     connector,
     teams: new TeamsClient(app.url, connector.url),
+    conversations: new TableConversationStore({ tables: createTables({ connectionString, prefix }) }),
     settle: () => app.effects.idle(),
     async advanceAndTick(duration) {
       const moved = await fetch(`${app.url}/api/dev/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: duration }) });

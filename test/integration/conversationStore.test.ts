@@ -68,4 +68,24 @@ describe('TableConversationStore (Azurite)', function () {
   it('returns undefined for someone it has never heard from', async () => {
     assert.equal(await store.get('user', 'never-seen'), undefined);
   });
+
+  it('keeps the person’s Teams user id', async () => {
+    const record = aRecord({ key: '33333333-3333-3333-3333-333333333333', teamsUserId: '29:1GcS4EyB_oSI8A88XmWBN7NJFyMqe3QGnJdgLfFGkJnVelzRGos0bPbpsfJjcbAD22bmKc4GMbrY2g4JDrrA8vM06X1-cHHle4zOE6U4ttcc' });
+    await store.upsert(record);
+    assert.deepEqual(await store.get('user', record.key), record);
+  });
+
+  it('forgets a record only while it still names the conversation that is gone', async () => {
+    const key = '44444444-4444-4444-4444-444444444444';
+    await store.upsert(aRecord({ key, conversationId: 'a:new-conversation' }));
+    await store.delete('user', key, 'a:gone-conversation');
+    assert.equal((await store.get('user', key))?.conversationId, 'a:new-conversation', 'a newer conversation stays');
+    await store.delete('user', key, 'a:new-conversation');
+    assert.equal(await store.get('user', key), undefined);
+    await store.delete('user', key, 'a:new-conversation');
+    await store.delete('user', key);
+    await store.upsert(aRecord({ key }));
+    await store.delete('user', key);
+    assert.equal(await store.get('user', key), undefined, 'without a conversation id: forgotten whatever it names');
+  });
 });

@@ -200,6 +200,22 @@ describe('Graph emulator (HTTP)', () => {
       assert.ok(writes.every((w) => !Number.isNaN(Date.parse(w.at))));
     });
 
+    it("refuses to remove a group's last owner (400, Graph's text), and removes an owner when another remains", async () => {
+      // Marketing Team's one owner is Megan (directory.sample.json).
+      const refused = await call('DELETE', `/groups/${MARKETING_TEAM}/owners/${MEGAN}/$ref`);
+      assert.equal(refused.status, 400);
+      assert.deepEqual([errorOf(refused).code, errorOf(refused).message], [
+        'Request_BadRequest',
+        'The group must have at least one owner, hence this owner cannot be removed.',
+      ]);
+      assert.deepEqual(emulator.store.listReferences(MARKETING_TEAM, 'owners').map((o) => (o.kind === 'user' ? o.user.id : '')), [MEGAN]);
+      assert.equal((await call('DELETE', `/groups/${MARKETING_TEAM}/owners/${PATTI}/$ref`)).status, 404, 'not an owner: 404 first');
+      assert.equal((await call('POST', `/groups/${MARKETING_TEAM}/owners/$ref`, ref(PATTI))).status, 204);
+      assert.equal((await call('DELETE', `/groups/${MARKETING_TEAM}/owners/${MEGAN}/$ref`)).status, 204);
+      const last = await call('DELETE', `/groups/${MARKETING_TEAM}/owners/${PATTI}/$ref`);
+      assert.equal(last.status, 400);
+    });
+
     it('adds users as owners but not groups, and 404s unknown objects', async () => {
       assert.equal((await call('POST', `/groups/${MARKETING_TEAM}/owners/$ref`, ref(LEE))).status, 204);
       assert.equal((await call('POST', `/groups/${MARKETING_TEAM}/owners/$ref`, ref(SALES_TEAM))).status, 400);
@@ -217,7 +233,7 @@ describe('Graph emulator (HTTP)', () => {
   });
 
   describe('app role assignments', () => {
-    it('creates (201), refuses the duplicate, finds it by principalId and deletes it', async () => {
+    it('creates (201), refuses the duplicate, finds it from the user and deletes it', async () => {
       const created = await call('POST', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`, {
         principalId: GRADY,
         resourceId: CRM_SP,
@@ -241,16 +257,60 @@ describe('Graph emulator (HTTP)', () => {
       assert.equal(duplicate.status, 400);
       assert.equal(errorOf(duplicate).message, 'Permission being assigned already exists on the object');
 
-      const found = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=principalId eq ${GRADY}`);
+      const found = await call('GET', `/users/${GRADY}/appRoleAssignments?$filter=resourceId eq ${CRM_SP}`);
       assert.deepEqual((found.body as { value: Array<{ id: string }> }).value.map((a) => a.id), [assignment.id]);
-      const unsupported = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=appRoleId eq ${CRM_EDITOR}`);
-      assert.equal(unsupported.status, 400);
-      assert.equal(errorOf(unsupported).code, 'Request_UnsupportedQuery');
+      const listed = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`);
+      assert.ok((listed.body as { value: Array<{ id: string }> }).value.some((a) => a.id === assignment.id));
 
       assert.equal((await call('DELETE', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo/${assignment.id}`)).status, 204);
       assert.equal((await call('DELETE', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo/${assignment.id}`)).status, 404);
-      const empty = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=principalId eq ${GRADY}`);
+      const empty = await call('GET', `/users/${GRADY}/appRoleAssignments?$filter=resourceId eq ${CRM_SP}`);
       assert.deepEqual((empty.body as { value: unknown[] }).value, []);
+    });
+
+    it('refuses to filter appRoleAssignedTo on principalId or appRoleId (400), as Graph does', async () => {
+      const byPrincipal = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=principalId eq ${GRADY}`);
+      assert.equal(byPrincipal.status, 400);
+      assert.deepEqual([errorOf(byPrincipal).code, errorOf(byPrincipal).message], ['Request_BadRequest', 'Invalid filter clause principalId: System.Guid']);
+      const quoted = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=principalId eq '${GRADY}'`);
+      assert.deepEqual([quoted.status, errorOf(quoted).code, errorOf(quoted).message], [400, 'BadRequest', 'Invalid filter clause']);
+      const byRole = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=appRoleId eq ${CRM_EDITOR}`);
+      assert.deepEqual([byRole.status, errorOf(byRole).message], [400, 'Invalid filter clause appRoleId: System.Guid']);
+      const other = await call('GET', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo?$filter=createdDateTime eq 2026-01-01`);
+      assert.deepEqual([other.status, errorOf(other).code], [400, 'Request_UnsupportedQuery']);
+    });
+
+    it("lists a user's assignments with those of the groups they are a direct member of, filtered on resourceId, paged", async () => {
+      const direct = await call('POST', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`, { principalId: ISAIAH, resourceId: CRM_SP, appRoleId: CRM_READER });
+      // Isaiah is a direct member of Sales Team (directory.sample.json), but not of CRM Approvers.
+      const viaGroup = await call('POST', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`, { principalId: SALES_TEAM, resourceId: CRM_SP, appRoleId: CRM_EDITOR });
+      const notHis = await call('POST', `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`, { principalId: CRM_APPROVERS, resourceId: CRM_SP, appRoleId: CRM_EDITOR });
+      assert.deepEqual([direct.status, viaGroup.status, notHis.status], [201, 201, 201]);
+      const idOf = (answer: Answer) => (answer.body as { id: string }).id;
+
+      const all = await call('GET', `/users/${ISAIAH}/appRoleAssignments`);
+      const rows = (all.body as { value: Array<{ id: string; principalId: string; principalType: string }> }).value;
+      assert.deepEqual(rows.map((a) => [a.id, a.principalId, a.principalType]).sort(), [
+        [idOf(direct), ISAIAH, 'User'],
+        [idOf(viaGroup), SALES_TEAM, 'Group'],
+      ].sort());
+
+      const first = await call('GET', `/users/${ISAIAH}/appRoleAssignments?$filter=${encodeURIComponent(`resourceId eq ${CRM_SP}`)}&$top=1`);
+      const page1 = first.body as { value: Array<{ id: string }>; '@odata.nextLink'?: string };
+      assert.equal(page1.value.length, 1);
+      assert.ok(page1['@odata.nextLink']?.includes('$filter=resourceId%20eq%20'), page1['@odata.nextLink']);
+      const page2 = (await (await fetch(page1['@odata.nextLink'] ?? '')).json()) as { value: Array<{ id: string }>; '@odata.nextLink'?: string };
+      assert.deepEqual([...page1.value, ...page2.value].map((a) => a.id).sort(), [idOf(direct), idOf(viaGroup)].sort());
+      assert.equal(page2['@odata.nextLink'], undefined);
+
+      const elsewhere = await call('GET', `/users/${ISAIAH}/appRoleAssignments?$filter=resourceId eq ${MISSING}`);
+      assert.deepEqual((elsewhere.body as { value: unknown[] }).value, []);
+      const quoted = await call('GET', `/users/${ISAIAH}/appRoleAssignments?$filter=resourceId eq '${CRM_SP}'`);
+      assert.deepEqual([quoted.status, errorOf(quoted).code], [400, 'BadRequest']);
+      const byRole = await call('GET', `/users/${ISAIAH}/appRoleAssignments?$filter=appRoleId eq ${CRM_READER}`);
+      assert.deepEqual([byRole.status, errorOf(byRole).code], [400, 'Request_BadRequest']);
+      const unknownUser = await call('GET', `/users/${MISSING}/appRoleAssignments?$filter=resourceId eq ${CRM_SP}`);
+      assert.deepEqual([unknownUser.status, errorOf(unknownUser).code], [404, 'Request_ResourceNotFound']);
     });
 
     it('refuses an unknown app role or service principal', async () => {

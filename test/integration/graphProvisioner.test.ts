@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { GrantOutcome, RevokeOutcome } from '../../src/app/ports';
 import type { Resource } from '../../src/catalog/types';
 import { createGraphClient } from '../../src/graph/graphClient';
-import { GraphProvisioner, type GraphProvisionerOptions } from '../../src/graph/provisioner';
+import { directoryObjectsUrl, GraphProvisioner, type GraphProvisionerOptions } from '../../src/graph/provisioner';
 import type { RetryEnvironment } from '../../src/graph/retry';
 import {
   GraphEmulatorControl,
@@ -13,14 +13,16 @@ import {
   type GraphSeedInput,
   type RequestRecord,
 } from '../../src/local/graphEmulator';
-import { ADELE, DIEGO, PATTI, LEE, MEGAN, ISAIAH, GRADY, CRM_USERS, SALES_TEAM, MARKETING_TEAM, CRM_SP, CRM_READER, CRM_EDITOR, MISSING, startDemoGraphEmulator } from '../support/demoTenant';
+import { ADELE, DIEGO, PATTI, LEE, MEGAN, ISAIAH, GRADY, CRM_USERS, SALES_TEAM, CRM_APPROVERS, MARKETING_TEAM, CRM_SP, CRM_READER, CRM_EDITOR, MISSING, startDemoGraphEmulator } from '../support/demoTenant';
 
 const member = (groupId: string): Resource => ({ type: 'group', groupId, role: 'member' });
 const owner = (groupId: string): Resource => ({ type: 'group', groupId, role: 'owner' });
 const appRole = (appRoleId: string, servicePrincipalId = CRM_SP): Resource => ({ type: 'appRole', servicePrincipalId, appRoleId });
 
 /** Retries in milliseconds, so the tests stay fast. */
-const FAST: GraphProvisionerOptions = { retry: { maxAttempts: 4, budgetInMs: 5_000, baseDelayInMs: 1, maxDelayInMs: 4 } };
+type Tuning = Omit<GraphProvisionerOptions, 'graphBaseUrl'>;
+
+const FAST: Tuning = { retry: { maxAttempts: 4, budgetInMs: 5_000, baseDelayInMs: 1, maxDelayInMs: 4 } };
 
 function failure(outcome: GrantOutcome | RevokeOutcome): { transient: boolean; error: string } {
   assert.equal(outcome.status, 'failed', `expected a failure, got ${JSON.stringify(outcome)}`);
@@ -36,7 +38,7 @@ describe('GraphProvisioner over the Graph emulator', () => {
 
   before(async () => {
     emulator = await startDemoGraphEmulator();
-    provisioner = new GraphProvisioner(createGraphClient({ baseUrl: emulator.url }), FAST);
+    provisioner = new GraphProvisioner(createGraphClient({ baseUrl: emulator.url }), { graphBaseUrl: emulator.url, ...FAST });
   });
 
   after(async () => {
@@ -128,7 +130,7 @@ describe('GraphProvisioner over the Graph emulator', () => {
     assert.deepEqual(await provisioner.grant(GRADY, []), []);
   });
 
-  it('classifies a 403 as permanent, naming the Graph code', async () => {
+  it('classifies a 403 as permanent, naming the Graph code and the application permission the write needs', async () => {
     emulator.failNext({
       path: `/groups/${SALES_TEAM}/members/$ref`,
       status: 403,
@@ -139,9 +141,30 @@ describe('GraphProvisioner over the Graph emulator', () => {
     assert.deepEqual(outcome, {
       status: 'failed',
       transient: false,
-      error: 'Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+      error:
+        "Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. — the bot's identity lacks the Microsoft Graph application permission GroupMember.ReadWrite.All",
     });
     assert.ok(!membersOf(SALES_TEAM).includes(MEGAN));
+  });
+
+  it('names the permission of each kind of write in a 403: members, owners, app roles, grant and revoke', async () => {
+    const denied = { status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' };
+    emulator.failNext({ ...denied, path: `/groups/${CRM_APPROVERS}/members/$ref` });
+    emulator.failNext({ ...denied, path: `/groups/${CRM_APPROVERS}/owners/$ref` });
+    emulator.failNext({ ...denied, path: `/servicePrincipals/${CRM_SP}/appRoleAssignedTo` });
+    emulator.failNext({ ...denied, method: 'DELETE', path: `/groups/${SALES_TEAM}/members/${ISAIAH}/$ref` });
+    emulator.failNext({ ...denied, method: 'DELETE', path: `/groups/${SALES_TEAM}/owners/${DIEGO}/$ref` });
+    emulator.failNext({ ...denied, method: 'DELETE', path: `/servicePrincipals/${CRM_SP}/appRoleAssignedTo/some-id` });
+    const granted = await provisioner.grant(GRADY, [member(CRM_APPROVERS), owner(CRM_APPROVERS), appRole(CRM_READER)]);
+    const revoked = [
+      ...(await provisioner.revoke(ISAIAH, [{ resource: member(SALES_TEAM) }])),
+      ...(await provisioner.revoke(DIEGO, [{ resource: owner(SALES_TEAM) }])),
+      ...(await provisioner.revoke(GRADY, [{ resource: appRole(CRM_READER), assignmentId: 'some-id' }])),
+    ];
+    const permissionOf = (o: GrantOutcome | RevokeOutcome) => /application permission (\S+)$/.exec(failure(o).error)?.[1];
+    assert.deepEqual(granted.map(permissionOf), ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All']);
+    assert.deepEqual(revoked.map(permissionOf), ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All']);
+    assert.ok([...granted, ...revoked].every((o) => failure(o).transient === false));
   });
 
   it('retries a 429 after Retry-After and delivers', async () => {
@@ -164,7 +187,7 @@ describe('GraphProvisioner over the Graph emulator', () => {
 
   it('reports a failed lookup after a duplicate app role as a failure, not a throw', async () => {
     await provisioner.grant(PATTI, [appRole(CRM_EDITOR)]);
-    emulator.failNext({ method: 'GET', path: `/servicePrincipals/${CRM_SP}/appRoleAssignedTo`, status: 503, times: 4, retryAfterInSeconds: 0 });
+    emulator.failNext({ method: 'GET', path: `/users/${PATTI}/appRoleAssignments`, status: 503, times: 4, retryAfterInSeconds: 0 });
     const [outcome] = await provisioner.grant(PATTI, [appRole(CRM_EDITOR)]);
     assert.equal(failure(outcome).transient, true);
     assert.match(failure(outcome).error, /^Graph 503 ServiceUnavailable/);
@@ -188,7 +211,7 @@ describe('GraphProvisioner over the Graph emulator', () => {
 
     it('retries timeouts within the budget, then reports them as transient', async () => {
       const client = createGraphClient({ baseUrl: silentUrl, requestTimeoutInMs: 100 });
-      const options: GraphProvisionerOptions = { retry: { maxAttempts: 10, budgetInMs: 250, baseDelayInMs: 1, maxDelayInMs: 2 } };
+      const options: GraphProvisionerOptions = { graphBaseUrl: silentUrl, retry: { maxAttempts: 10, budgetInMs: 250, baseDelayInMs: 1, maxDelayInMs: 2 } };
       const started = Date.now();
       const [outcome] = await new GraphProvisioner(client, options).grant(ADELE, [member(CRM_USERS)]);
       const elapsed = Date.now() - started;
@@ -202,8 +225,8 @@ describe('GraphProvisioner over the Graph emulator', () => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const port = (closed.address() as AddressInfo).port;
       await new Promise<void>((resolve) => closed.close(() => resolve()));
-      const client = createGraphClient({ baseUrl: `http://127.0.0.1:${port}/v1.0` });
-      const [outcome] = await new GraphProvisioner(client, FAST).grant(ADELE, [appRole(CRM_READER)]);
+      const baseUrl = `http://127.0.0.1:${port}/v1.0`;
+      const [outcome] = await new GraphProvisioner(createGraphClient({ baseUrl }), { graphBaseUrl: baseUrl, ...FAST }).grant(ADELE, [appRole(CRM_READER)]);
       assert.equal(failure(outcome).transient, true);
       assert.match(failure(outcome).error, /^Graph unreachable \(ConnectionError\): fetch failed \(ECONNREFUSED\)$/);
     });
@@ -244,7 +267,7 @@ describe('GraphProvisioner batching, retries and revoke (emulator driven over HT
   let control: GraphEmulatorControl;
   let provisioner: GraphProvisioner;
 
-  const provisionerWith = (options: GraphProvisionerOptions) => new GraphProvisioner(createGraphClient({ baseUrl: emulator.url }), options);
+  const provisionerWith = (options: Tuning) => new GraphProvisioner(createGraphClient({ baseUrl: emulator.url }), { graphBaseUrl: emulator.url, ...options });
   const groups = (from: number, count: number) => GROUPS.slice(from, from + count).map(member);
 
   /** Runs `work` and returns its result with the HTTP requests the emulator received meanwhile. */
@@ -337,7 +360,8 @@ describe('GraphProvisioner batching, retries and revoke (emulator driven over HT
         {
           status: 'failed',
           transient: false,
-          error: 'Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+          error:
+            "Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. — the bot's identity lacks the Microsoft Graph application permission GroupMember.ReadWrite.All",
         },
         { status: 'delivered' },
         { status: 'delivered' },
@@ -404,6 +428,8 @@ describe('GraphProvisioner batching, retries and revoke (emulator driven over HT
     const user = USERS[0];
 
     it('removes group memberships and ownerships, in batches', async () => {
+      // Another owner first: Graph never removes a group's last owner.
+      await provisioner.grant(USERS[11], [owner(GROUPS[59])]);
       await provisioner.grant(user, [owner(GROUPS[59])]);
       const deliveries = [...GROUPS.slice(0, 45).map((g) => ({ resource: member(g) })), { resource: owner(GROUPS[59]) }];
       const { result, requests } = await counting(() => provisioner.revoke(user, deliveries));
@@ -453,9 +479,108 @@ describe('GraphProvisioner batching, retries and revoke (emulator driven over HT
       assert.deepEqual(forbidden, {
         status: 'failed',
         transient: false,
-        error: 'Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+        error:
+          "Graph 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. — the bot's identity lacks the Microsoft Graph application permission GroupMember.ReadWrite.All",
       });
       assert.ok((await control.groupMembers(GROUPS[1])).includes(user));
     });
+
+    it('without a kept id removes only the user\'s own assignment, never one of a group they are in', async () => {
+      const person = USERS[3];
+      // Graph lists a user's assignments together with those of the groups they are a direct member of.
+      emulator.store.addReference(GROUPS[57], 'members', person);
+      const groupAssignment = emulator.store.assign(APP, { principalId: GROUPS[57], resourceId: APP, appRoleId: ROLE_A }, new Date());
+      await provisioner.grant(person, [appRole(ROLE_A, APP)]);
+      assert.deepEqual(await provisioner.revoke(person, [{ resource: appRole(ROLE_A, APP) }]), [{ status: 'removed' }]);
+      assert.deepEqual(emulator.store.listAssignments(APP, person), []);
+      // Nothing of the person's own is left; the group's assignment is not theirs to remove.
+      assert.deepEqual(await provisioner.revoke(person, [{ resource: appRole(ROLE_A, APP) }]), [{ status: 'removed' }]);
+      assert.deepEqual(emulator.store.listAssignments(APP, GROUPS[57]).map((a) => a.id), [groupAssignment.id]);
+    });
+
+    it('counts an app role of a deleted user (404 for the user) as removed', async () => {
+      const deleted = wideId('aaaaaaaa', 99);
+      const { result, requests } = await counting(() => provisioner.revoke(deleted, [{ resource: appRole(ROLE_A, APP) }]));
+      assert.deepEqual(result, [{ status: 'removed' }]);
+      assert.equal(requests.length, 1);
+    });
+
+    it("refuses a group's last owner at once: a permanent failure that says so, removed once another owner is added", async () => {
+      const lone = GROUPS[56];
+      await provisioner.grant(USERS[4], [owner(lone)]);
+      const [refused] = await provisioner.revoke(USERS[4], [{ resource: owner(lone) }]);
+      assert.deepEqual(refused, {
+        status: 'failed',
+        transient: false,
+        refusal: 'lastOwner',
+        error:
+          `Graph refuses to remove the last owner of group ${lone}: add another owner to the group, then the daily retry removes ${USERS[4]} ` +
+          '(Graph 400 Request_BadRequest: The group must have at least one owner, hence this owner cannot be removed.)',
+      });
+      assert.deepEqual(await writesTo(`/groups/${lone}/owners/${USERS[4]}/$ref`), [400], 'asked once, never retried');
+      await provisioner.grant(USERS[5], [owner(lone)]);
+      assert.deepEqual(await provisioner.revoke(USERS[4], [{ resource: owner(lone) }]), [{ status: 'removed' }]);
+    });
+  });
+
+  describe('an app role already assigned (written before a crash)', () => {
+    it('is found again from the user (resourceId filter), skipping a group\'s assignment: delivered, its id kept', async () => {
+      const person = USERS[2];
+      emulator.store.addReference(GROUPS[58], 'members', person);
+      emulator.store.assign(APP, { principalId: GROUPS[58], resourceId: APP, appRoleId: ROLE_B }, new Date());
+      const [written] = await provisioner.grant(person, [appRole(ROLE_B, APP)]);
+      assert.ok(written.status === 'delivered' && written.assignmentId);
+      const { result, requests } = await counting(() => provisioner.grant(person, [appRole(ROLE_B, APP)]));
+      assert.deepEqual(result, [written]);
+      // The refused write, then the lookup.
+      assert.equal(requests.length, 2);
+      assert.deepEqual(emulator.store.listAssignments(APP, person).map((a) => a.id), [written.assignmentId]);
+    });
+
+    it('pages through the user\'s assignments to find it', async () => {
+      const person = USERS[1];
+      const paged = await startGraphEmulator({ seed: WIDE_SEED, maxPageSize: 1 });
+      try {
+        const client = createGraphClient({ baseUrl: paged.url });
+        const tuned = new GraphProvisioner(client, { graphBaseUrl: paged.url, ...FAST });
+        paged.store.addReference(GROUPS[0], 'members', person);
+        paged.store.assign(APP, { principalId: GROUPS[0], resourceId: APP, appRoleId: ROLE_A }, new Date());
+        const [first] = await tuned.grant(person, [appRole(ROLE_A, APP)]);
+        const [again] = await tuned.grant(person, [appRole(ROLE_A, APP)]);
+        assert.ok(first.status === 'delivered' && first.assignmentId);
+        assert.deepEqual(again, first);
+      } finally {
+        await paged.close();
+      }
+    });
+  });
+});
+
+describe('GraphProvisioner in another cloud', () => {
+  it('builds the @odata.id of a new member or owner from the configured Graph base URL, not the public cloud', async () => {
+    const bodies: unknown[] = [];
+    // Answers every inner request of a $batch with 204 and keeps the bodies.
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        const batch = JSON.parse(text) as { requests: Array<{ id: string; body?: unknown }> };
+        bodies.push(...batch.requests.map((r) => r.body));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ responses: batch.requests.map((r) => ({ id: r.id, status: 204 })) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gov/v1.0`;
+      const provisioner = new GraphProvisioner(createGraphClient({ baseUrl }), { graphBaseUrl: baseUrl, ...FAST });
+      assert.deepEqual(await provisioner.grant(ADELE, [member(CRM_USERS), owner(SALES_TEAM)]), [{ status: 'delivered' }, { status: 'delivered' }]);
+      const expected = { '@odata.id': `${baseUrl}/directoryObjects/${ADELE}` };
+      assert.deepEqual(bodies, [expected, expected]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    assert.equal(directoryObjectsUrl('https://graph.microsoft.us/v1.0'), 'https://graph.microsoft.us/v1.0/directoryObjects/');
+    assert.equal(directoryObjectsUrl('https://microsoftgraph.chinacloudapi.cn/v1.0/'), 'https://microsoftgraph.chinacloudapi.cn/v1.0/directoryObjects/');
   });
 });

@@ -11,6 +11,8 @@ import type {
   AuditNote,
   Clock,
   CommitOptions,
+  ConversationRecord,
+  ConversationStore,
   Directory,
   FailedRequestsIndex,
   DirectoryGroup,
@@ -29,6 +31,7 @@ import type {
   RequestStore,
   ScheduleIndex,
   SendOutcome,
+  UpdateOutcome,
 } from '../../src/app/ports';
 import { ResourceNamer } from '../../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
@@ -432,6 +435,28 @@ export class InMemoryFailedRequestsIndex implements FailedRequestsIndex {
 }
 
 /** Lease in memory: one holder per name until its expiry (by the `now` each caller passes). */
+/** ConversationStore in memory: records by kind and key, replaced whole on upsert. */
+export class InMemoryConversationStore implements ConversationStore {
+  readonly records = new Map<string, ConversationRecord>();
+
+  async upsert(record: ConversationRecord): Promise<void> {
+    await tick();
+    this.records.set(`${record.kind}|${record.key}`, copy(record));
+  }
+
+  async get(kind: ConversationRecord['kind'], key: string): Promise<ConversationRecord | undefined> {
+    await tick();
+    const record = this.records.get(`${kind}|${key}`);
+    return record && copy(record);
+  }
+
+  async delete(kind: ConversationRecord['kind'], key: string, conversationId?: string): Promise<void> {
+    await tick();
+    const record = this.records.get(`${kind}|${key}`);
+    if (record && (conversationId === undefined || record.conversationId === conversationId)) this.records.delete(`${kind}|${key}`);
+  }
+}
+
 export class InMemoryLease implements Lease {
   private readonly leases = new Map<string, { holder: string; expiresAtInMs: number }>();
 
@@ -800,11 +825,12 @@ export class RecordingNotifier implements Notifier {
     return { status: 'sent', card: copy(posted) };
   }
 
-  async update(posted: PostedCard, request: AccessRequest): Promise<void> {
+  async update(posted: PostedCard, request: AccessRequest): Promise<UpdateOutcome> {
     await tick();
     const failure = this.updateFailures.shift();
     if (failure) throw failure;
     this.updates.push(copy({ posted, request }));
+    return { status: 'updated' };
   }
 
   /** Posts to one person, optionally of one card kind. */

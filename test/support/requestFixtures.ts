@@ -243,3 +243,26 @@ export const HISTORY_NAMES: Record<string, string> = {
   [APPROVER.id]: APPROVER.displayName,
   [STAGE_TWO_APPROVER.id]: STAGE_TWO_APPROVER.displayName,
 };
+
+/** An owner-role package whose access ended: Graph refused to remove the requester, the group's last owner. */
+export function lastOwnerRemoval(): AccessRequest {
+  const GROUP_ID = '0c2d8f4e-1a2b-4c3d-8e9f-0a1b2c3d4e01';
+  const request = withResourceNames(deliveredRequest());
+  const [group, appRole] = request.resources;
+  return {
+    ...request,
+    removalStartedAt: ACCESS_ENDS_AT,
+    removalFailedAt: ACCESS_ENDS_AT,
+    resources: [
+      {
+        ...group,
+        resource: { type: 'group', groupId: GROUP_ID, role: 'owner' },
+        status: 'removalFailed',
+        removalAttempts: 1,
+        removalRefusal: 'lastOwner',
+        lastError: `Graph refuses to remove the last owner of group ${GROUP_ID}: add another owner to the group, then the daily retry removes ${REQUESTER.id}`,
+      },
+      { ...appRole, status: 'removed' },
+    ],
+  };
+}

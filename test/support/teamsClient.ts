@@ -3,6 +3,7 @@
  * way the Teams service does (personal chat, installation, Universal Action invokes).
  */
 import { randomUUID } from 'node:crypto';
+import { teamsUserIdOf } from './fakeConnector';
 
 export const TENANT_ID = '99999999-0000-4000-8000-000000000001';
 
@@ -48,7 +49,7 @@ export class TeamsClient {
       timestamp: new Date().toISOString(),
       channelId: 'msteams',
       serviceUrl: this.connectorUrl,
-      from: { id: `29:${user.aadObjectId}`, name: user.name, aadObjectId: user.aadObjectId },
+      from: { id: teamsUserIdOf(user.aadObjectId), name: user.name, aadObjectId: user.aadObjectId },
       recipient: BOT,
       conversation: { id: personalConversationId(user), conversationType: 'personal', tenantId: this.tenantId },
       channelData: { tenant: { id: this.tenantId } },

@@ -46,6 +46,7 @@ import {
   buildStage,
   deliveredRequest,
   forwardedRequest,
+  lastOwnerRemoval,
   manyFailedResources,
   requestHistory,
   twoStageRequest,
@@ -180,6 +181,7 @@ function reprocessScenarios(): Array<{ name: string; template: TemplateName; ren
       template: 'deliveryFailedAlert',
       render: (l) => requesterCard('deliveryFailedAlert', { ...deliveredRequest(), reprocessedAt: '2026-03-05T08:00:00.000Z' }, l),
     },
+    { name: 'removal failed alert, last owner', template: 'deliveryFailedAlert', render: (l) => requesterCard('removalFailedAlert', lastOwnerRemoval(), l) },
     { name: 'failed requests', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [failed, many], now: NOW }, l) },
     { name: 'failed requests, none', template: 'failedRequests', render: (l) => renderFailedRequests({ catalogNames: ['Sales'], requests: [], now: NOW }, l) },
     { name: 'request history', template: 'requestHistory', render: (l) => renderRequestHistory(failed, history, HISTORY_NAMES, l) },
@@ -502,16 +504,29 @@ describe('approval reminder, forwarding and refresh', () => {
     assert.deepEqual(actionsOf(card), []);
   });
 
+  /** A Teams user id (MRI) per person, as the bot resolves them from stored conversations before rendering. */
+  const mri = (id: string) => `29:1mri-of-${id}`;
+  const teamsUserIds = (...ids: string[]) => Object.fromEntries(ids.map((id) => [id, mri(id)]));
+
   for (const kind of ['approvalRequest', 'approvalReminder'] as const) {
-    it(`${kind}: refresh asks for each current approver's own view while the stage is open`, () => {
+    it(`${kind}: refresh asks for each current approver's own view while the stage is open, naming them by Teams user id (MRI)`, () => {
       const request = forwardedRequest();
+      const known = teamsUserIds(APPROVER.id, OTHER_APPROVER.id, ESCALATION_APPROVER.id, REQUESTER.id);
       for (const viewer of [APPROVER.id, ESCALATION_APPROVER.id, REQUESTER.id, STAGE_TWO_APPROVER.id]) {
-        const card = renderRequestCard(kind, request, { id: viewer, locale: 'en' }, CARD_OPTIONS);
+        const card = renderRequestCard(kind, request, { id: viewer, locale: 'en' }, { ...CARD_OPTIONS, teamsUserIds: known });
         assert.deepEqual(refreshOf(card), {
           action: { type: 'Action.Execute', verb: VERBS.refreshCard, data: { requestId: request.id, version: request.version } },
-          userIds: [APPROVER.id, OTHER_APPROVER.id, ESCALATION_APPROVER.id],
+          userIds: [mri(APPROVER.id), mri(OTHER_APPROVER.id), mri(ESCALATION_APPROVER.id)],
         });
       }
+    });
+
+    it(`${kind}: refresh never names an Entra object id; approvers whose MRI is not known yet are left out`, () => {
+      const request = forwardedRequest();
+      const card = renderRequestCard(kind, request, { id: APPROVER.id, locale: 'en' }, { ...CARD_OPTIONS, teamsUserIds: teamsUserIds(OTHER_APPROVER.id) });
+      assert.deepEqual(refreshOf(card)?.userIds, [mri(OTHER_APPROVER.id)]);
+      const unknown = renderRequestCard(kind, request, { id: APPROVER.id, locale: 'en' }, CARD_OPTIONS);
+      assert.deepEqual(refreshOf(unknown)?.userIds, [], 'still a refresh (Teams refreshes every viewer of a chat under 60 people)');
     });
 
     it(`${kind}: no refresh once the stage is closed, expired, canceled or past due`, () => {
@@ -525,16 +540,18 @@ describe('approval reminder, forwarding and refresh', () => {
   }
 
   it('refresh names at most 60 users (Teams limit), each once', () => {
-    const approverIds = Array.from({ length: 75 }, (_, i) => `approver-${i}`);
+    const approverIds = Array.from({ length: 75 }, (_, i) => `approver-${String(i).padStart(2, '0')}`);
     const request = buildRequest({ stages: [buildStage({ approverIds: [...approverIds, ...approverIds] })] });
-    const refresh = refreshOf(approvalCard(request, 'approver-3'));
+    const known = Object.fromEntries(approverIds.map((id) => [id, `29:1${id}`]));
+    const refresh = refreshOf(approvalCard(request, 'approver-03', { teamsUserIds: known }));
     assert.equal(MAX_REFRESH_USERS, 60);
-    assert.deepEqual(refresh?.userIds, approverIds.slice(0, 60));
+    assert.deepEqual(refresh?.userIds, approverIds.slice(0, 60).map((id) => `29:1${id}`));
   });
 
   it('stage 2 of 2 carries a refresh for its own approvers only', () => {
-    const card = approvalCard(twoStageRequest(), STAGE_TWO_APPROVER.id);
-    assert.deepEqual(refreshOf(card)?.userIds, [STAGE_TWO_APPROVER.id]);
+    const known = teamsUserIds(APPROVER.id, OTHER_APPROVER.id, STAGE_TWO_APPROVER.id);
+    const card = approvalCard(twoStageRequest(), STAGE_TWO_APPROVER.id, { teamsUserIds: known });
+    assert.deepEqual(refreshOf(card)?.userIds, [mri(STAGE_TWO_APPROVER.id)]);
   });
 });
 
@@ -943,6 +960,38 @@ describe('managers’ cards (reprocess)', () => {
     assert.deepEqual(actionsOf(reprocessing), []);
     const delivered = alert({ ...failed(), state: 'delivered', reprocessedAt: NOW.toISOString() });
     assert.match(visibleText(delivered), /^Megan Bowen's request for CRM users was delivered[\s\S]*Reprocessed on Mar 5, 2026/);
+  });
+
+  it('the removal alert names the person, the package, the resource and the last-owner reason, in the channel\'s language, with History only', () => {
+    const request = lastOwnerRemoval();
+    const card = renderRequestCard('removalFailedAlert', request, { id: 'channel:19:x@thread.tacv2', locale: 'en' }, CARD_OPTIONS);
+    const text = visibleText(card);
+    assert.match(text, /^Access not removed: Megan Bowen's access to CRM users\nRemoval failed\n/);
+    for (const expected of [
+      request.id,
+      'Megan Bowen',
+      'CRM users',
+      'Access ends\nMar 19, 2026, 9:00 AM UTC',
+      "CRM Users (owner)\nRemoval failed\nNot removed: Microsoft Graph never removes a group's last owner. Add another owner to the group; the daily retry then removes this ownership.",
+      'CRM Reader in Contoso CRM\nRemoved',
+      'The bot tries the removal again every day until it succeeds.',
+    ]) {
+      assert.ok(text.includes(expected), `missing "${expected}" in\n${text}`);
+    }
+    assert.deepEqual(actionsOf(card).map((a) => [a.verb, a.data]), [[VERBS.history, { requestId: request.id, version: request.version }]]);
+
+    const ja = visibleText(renderRequestCard('removalFailedAlert', request, { id: 'channel:19:x@thread.tacv2', locale: 'ja' }, CARD_OPTIONS));
+    assert.match(ja, /^アクセスを削除できません: Megan Bowen さんの CRM users のアクセス\n削除に失敗\n/);
+    assert.ok(ja.includes('Microsoft Graph はグループの最後の所有者を削除しません'), ja);
+
+    const removedLater = renderRequestCard(
+      'removalFailedAlert',
+      { ...request, state: 'accessExpired', resources: request.resources.map((r) => ({ ...r, status: 'removed', removalRefusal: undefined, lastError: undefined })) },
+      { id: 'channel:19:x@thread.tacv2', locale: 'en' },
+      CARD_OPTIONS,
+    );
+    assert.match(visibleText(removedLater), /^Megan Bowen's access to CRM users has been removed\nAccess ended\n/);
+    assert.doesNotMatch(visibleText(removedLater), /every day/);
   });
 
   it('the failed list is a required multi-select of the reprocessable requests, with one Reprocess and a History per request', () => {

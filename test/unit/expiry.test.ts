@@ -154,6 +154,46 @@ describe('domain/expiry', () => {
       assert.ok(!effects.some((e) => e.kind === 'notify'), 'no #8 while access may still be held');
     });
 
+    it('a refused removal alerts the catalog\'s managers once; the daily retry refused again does not; the alert follows until removed', () => {
+      const first = recordRemoval(removing(), [removed('00')[0], failed('01', false)], new Date(ENDS));
+      assert.equal(first.next.removalFailedAt, iso(ENDS));
+      assert.deepEqual(first.effects.filter((e) => e.kind === 'alertManagers'), [{ kind: 'alertManagers', card: 'removalFailedAlert' }]);
+      assert.deepEqual(first.effects[0], { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert', 'removalFailedAlert'] });
+
+      const later = ENDS + REMOVAL_RETRY_DELAY_IN_MS;
+      const retry = expireAccess(first.next, expiryItem(first.next, REMOVAL_RETRY_REF, iso(later)), new Date(later));
+      assert.ok(retry);
+      const again = recordRemoval(retry.next, [failed('01', false)], new Date(later));
+      assert.deepEqual(again.next.resources.map((r) => r.status), ['removed', 'removalFailed']);
+      assert.equal(again.next.removalFailedAt, iso(ENDS), 'the first failure is kept');
+      assert.ok(!again.effects.some((e) => e.kind === 'alertManagers'), 'no second alert');
+      assert.ok(again.effects.some((e) => e.kind === 'refreshCards' && e.cards.includes('removalFailedAlert')), 'the alert is brought up to date');
+
+      const lastTry = expireAccess(again.next, expiryItem(again.next, REMOVAL_RETRY_REF, iso(later + DAY_IN_MS)), new Date(later + DAY_IN_MS));
+      assert.ok(lastTry);
+      const done = recordRemoval(lastTry.next, removed('01'), new Date(later + DAY_IN_MS));
+      assert.equal(done.next.state, 'accessExpired');
+      assert.deepEqual(done.effects.filter((e) => e.kind === 'refreshCards').flatMap((e) => (e.kind === 'refreshCards' ? e.cards : [])), [
+        'requestStatus',
+        'accessEndingSoon',
+        'removalFailedAlert',
+      ]);
+      assert.ok(!done.effects.some((e) => e.kind === 'alertManagers'));
+    });
+
+    it('a group\'s last owner is refused for good at once: kept as the reason, no backoff, cleared once removed', () => {
+      const lastOwner: RemovalResult = { key: '00', status: 'failed', transient: false, error: 'Graph refuses to remove the last owner of group g', refusal: 'lastOwner' };
+      const { next, effects } = recordRemoval(removing(), [lastOwner, removed('01')[0]], new Date(ENDS));
+      assert.deepEqual(next.resources.map((r) => [r.status, r.removalRefusal, r.removalAttempts]), [['removalFailed', 'lastOwner', 1], ['removed', undefined, undefined]]);
+      assert.ok(!effects.some((e) => e.kind === 'revoke'), 'no retry with backoff');
+      assert.ok(effects.some((e) => e.kind === 'alertManagers'));
+      const later = ENDS + REMOVAL_RETRY_DELAY_IN_MS;
+      const retry = expireAccess(next, expiryItem(next, REMOVAL_RETRY_REF, iso(later)), new Date(later));
+      assert.ok(retry);
+      const removedNow = recordRemoval(retry.next, removed('00'), new Date(later)).next;
+      assert.deepEqual(removedNow.resources.map((r) => [r.status, r.removalRefusal, r.lastError]), [['removed', undefined, undefined], ['removed', undefined, undefined]]);
+    });
+
     it('refused unless a removal is under way', async () => {
       await rejects(() => recordRemoval(delivered(), removed('00', '01'), NOW), domainError(ConflictError, 'error.notRemoving'));
       const ended = recordRemoval(removing(), removed('00', '01'), NOW).next;

@@ -1,18 +1,20 @@
 /**
- * Effects of failed deliveries for the catalog's managers: `alertManagers` (a thread in the catalog's
- * notification channel) and `syncFailedIndex` (the per-catalog index that `failed` lists).
+ * Effects for the catalog's managers: `alertManagers` (a thread in the catalog's notification channel: a failed
+ * delivery, or a removal Graph refused) and `syncFailedIndex` (the per-catalog index that `failed` lists).
  */
+import type { Effect } from '../../domain/effects';
 import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
-import { auditOutcomeOf } from './cards';
+import { auditOutcomeOf, updateCard } from './cards';
 
 export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
+  const card = (pending.effect as Extract<Effect, { kind: 'alertManagers' }>).card ?? 'deliveryFailedAlert';
   const channel = ctx.catalog.findPackage(loaded.request.packageId)?.catalog.notificationChannel;
   const existing = loaded.cards.find((c) => c.postedBy === pending.id);
-  if (channel && existing) await ctx.notifier.update(existing, loaded.request);
+  if (channel && existing) await updateCard(ctx, loaded, existing);
   if (channel && !existing) {
-    const outcome = await ctx.notifier.postToChannel(channel, 'deliveryFailedAlert', loaded.request);
-    const audit = [{ action: 'notify', detail: `deliveryFailedAlert → channel ${channel.channelId}`, outcome: auditOutcomeOf(outcome) }];
+    const outcome = await ctx.notifier.postToChannel(channel, card, loaded.request);
+    const audit = [{ action: 'notify', detail: `${card} → channel ${channel.channelId}`, outcome: auditOutcomeOf(outcome) }];
     const at = ctx.clock.now().toISOString();
     if (outcome.status === 'sent') {
       return ctx.store.record(loaded, { cards: [{ ...outcome.card, postedBy: pending.id }], completedEffectIds: done, audit, at });

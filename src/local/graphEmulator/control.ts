@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { GraphEmulatorCore } from './emulator';
 import { badRequest, GraphHttpError } from './errors';
 import type { FaultSpec } from './faults';
+import { handlePermissionControl } from './permissionRoutes';
 import type { EmulatorResponse } from './router';
 
 /** Test-only paths next to `/v1.0`; Graph has nothing like them. */
@@ -70,9 +71,10 @@ function decodeSegment(segment: string): string {
 
 const ok = (body: unknown, status = 200): EmulatorResponse => ({ status, body });
 
-/** Answers `/_emulator/...` (path without the prefix): fault switches, the logs and state for assertions. */
+/** Answers `/_emulator/...` (path without the prefix): fault switches, application permissions, the logs and state for assertions. */
 export function handleControl(core: GraphEmulatorCore, method: string, path: string, body: unknown): EmulatorResponse {
   const segments = path.split('/').filter(Boolean).map(decodeSegment);
+  if (segments[0] === 'permissions') return handlePermissionControl(core.permissions, method, segments.slice(1));
   const route = `${method} ${segments.map((s, i) => (segments[0] === 'state' && i === 2 ? ':id' : s)).join('/')}`;
   switch (route) {
     case 'POST faults': {

@@ -61,6 +61,20 @@ export class GraphEmulatorControl {
     return ((await this.call('GET', '/requests')) as { value: RequestRecord[] }).value;
   }
 
+  /** Withdraws a Microsoft Graph application permission from the emulator's caller (calls only it allowed answer 403). */
+  async withdrawPermission(permission: string): Promise<void> {
+    await this.call('DELETE', `/permissions/${encodeURIComponent(permission)}`);
+  }
+
+  async grantPermission(permission: string): Promise<void> {
+    await this.call('PUT', `/permissions/${encodeURIComponent(permission)}`);
+  }
+
+  /** The application permissions granted to the emulator's caller now. */
+  async grantedPermissions(): Promise<string[]> {
+    return ((await this.call('GET', '/permissions')) as { granted: string[] }).granted;
+  }
+
   async groupMembers(groupId: string): Promise<string[]> {
     return ((await this.call('GET', `/state/groups/${encodeURIComponent(groupId)}/members`)) as { value: string[] }).value;
   }

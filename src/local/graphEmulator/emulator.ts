@@ -3,6 +3,7 @@ import { handleBatch } from './batch';
 import { GraphHttpError } from './errors';
 import { FaultPlan, type FaultSpec } from './faults';
 import { createRoutes } from './handlers';
+import { AppPermissions, permissionRoutes } from './permissionRoutes';
 import { matchRoute, type EmulatorRequest, type EmulatorResponse, type Route } from './router';
 import type { DirectoryStore } from './store';
 
@@ -30,11 +31,17 @@ export interface RequestRecord {
 export interface EmulatorCoreOptions {
   /** Cap on one page of a collection (default 999, Graph's own maximum). */
   maxPageSize?: number;
+  /**
+   * The caller's application permissions, checked before every handler (default: every permission the bot asks for;
+   * its service principals are in the store only when the seed went through `AppPermissions.withPrincipals`).
+   */
+  permissions?: AppPermissions;
 }
 
-/** Routing, faults and the write log, independent of HTTP (the server and `$batch` both use it). */
+/** Routing, application permissions, faults and the write log, independent of HTTP (the server and `$batch` both use it). */
 export class GraphEmulatorCore {
   private readonly routes: Route[];
+  readonly permissions: AppPermissions;
   private readonly faults = new FaultPlan();
   private readonly writeLog: WriteRecord[] = [];
   private readonly requestLog: RequestRecord[] = [];
@@ -44,7 +51,9 @@ export class GraphEmulatorCore {
     private readonly version: string,
     options: EmulatorCoreOptions = {},
   ) {
-    this.routes = createRoutes(store, { maxPageSize: options.maxPageSize ?? 999 });
+    const paging = { maxPageSize: options.maxPageSize ?? 999 };
+    this.permissions = options.permissions ?? new AppPermissions();
+    this.routes = [...createRoutes(store, paging), ...permissionRoutes(store, this.permissions, paging)];
   }
 
   failNext(spec: FaultSpec): void {
@@ -97,11 +106,13 @@ export class GraphEmulatorCore {
     let route: Route | undefined;
     let delayInMs: number | undefined;
     const response = this.answer(() => {
-      const match = matchRoute(this.routes, request.method, request.path);
+      const match = matchRoute(this.routes, request.method, this.permissions.resolvePath(request.path));
       route = match.route;
       const fault = this.faults.take(request.method, request.path);
       delayInMs = fault?.delayInMs;
       if (fault?.status !== undefined) throw faultError(fault, fault.status);
+      // As Graph: a call no granted application permission allows is refused before anything is looked up.
+      this.permissions.authorize(match.route.method, match.route.pattern, match.params);
       return match.route.handle(request, match.params);
     });
     if (route?.write) {

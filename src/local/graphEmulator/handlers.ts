@@ -4,7 +4,6 @@ import {
   assignmentJson,
   directoryObjectJson,
   groupJson,
-  installedAppJson,
   page,
   type PagingOptions,
   servicePrincipalJson,
@@ -12,6 +11,7 @@ import {
 } from './representations';
 import type { EmulatorRequest, EmulatorResponse, Route } from './router';
 import type { DirectoryStore, Relation } from './store';
+import { teamworkRoutes } from './teamworkRoutes';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = z.string().regex(GUID);
@@ -46,13 +46,37 @@ function referencedId(request: EmulatorRequest): string {
   return match[1];
 }
 
-/** `{"teamsApp@odata.bind": "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{id}"}`. */
-const installAppBodySchema = z.object({ 'teamsApp@odata.bind': z.string() });
-const TEAMS_APP_URL = /\/appCatalogs\/teamsApps\/([^/]+)$/i;
-
 const checkMemberGroupsSchema = z.object({ groupIds: z.array(z.string()).min(1).max(20) });
 const assignmentBodySchema = z.object({ principalId: guid, resourceId: guid, appRoleId: guid });
-const PRINCIPAL_FILTER = /^principalId eq '?([0-9a-f-]{36})'?$/i;
+
+const FILTER_CLAUSE = /^(\w+)\s+eq\s+(.+)$/i;
+/** Guid properties of appRoleAssignment that Graph does not filter on. */
+const UNFILTERABLE_GUIDS = new Set(['id', 'principalid', 'approleid']);
+
+/**
+ * The resource service principal id of a `$filter` on appRoleAssignments, undefined without one. `resourceId eq
+ * {guid}` (a Guid: not quoted) is the one filter emulated, where `allowResourceId`; the reference marks resourceId
+ * "eq only" (Graph's principalDisplayName filter is not emulated). The reference documents no error text; Graph's
+ * answers as reported on Microsoft Q&A (learn.microsoft.com/answers/questions/603125) and in
+ * microsoftgraph/microsoft-graph-docs-contrib#1726: a quoted Guid is `BadRequest` "Invalid filter clause", a Guid
+ * property Graph does not filter on (principalId, appRoleId) `Request_BadRequest` "Invalid filter clause
+ * principalId: System.Guid", anything else `Request_UnsupportedQuery`.
+ */
+function assignmentFilter(request: EmulatorRequest, allowResourceId: boolean): string | undefined {
+  const filter = request.query.get('$filter')?.trim();
+  if (filter === undefined) return undefined;
+  const [, name = filter, value = ''] = FILTER_CLAUSE.exec(filter) ?? [];
+  const property = name.toLowerCase();
+  if (allowResourceId && property === 'resourceid' && GUID.test(value)) return value;
+  const guidProperty = property === 'resourceid' || UNFILTERABLE_GUIDS.has(property);
+  if (guidProperty && value.startsWith("'")) throw new GraphHttpError(400, 'BadRequest', 'Invalid filter clause');
+  if (UNFILTERABLE_GUIDS.has(property)) throw badRequest(`Invalid filter clause ${name}: System.Guid`);
+  throw new GraphHttpError(
+    400,
+    'Request_UnsupportedQuery',
+    `Unsupported or invalid query filter clause specified for property '${name}' of resource 'AppRoleAssignment'.`,
+  );
+}
 
 function referenceRoutes(store: DirectoryStore, relation: Relation, paging: PagingOptions): Route[] {
   return [
@@ -90,13 +114,6 @@ export function createRoutes(store: DirectoryStore, paging: PagingOptions): Rout
     { method: 'GET', pattern: '/users/:id', write: false, handle: (req, p) => ok(userJson(store.getUser(p.id), req)) },
     {
       method: 'GET',
-      pattern: '/users/:id/teamwork/installedApps',
-      write: false,
-      handle: (req, p) =>
-        ok(page(store.listInstalledApps(p.id).map((app) => installedAppJson(app)), req, paging)),
-    },
-    {
-      method: 'GET',
       pattern: '/users/:id/manager',
       write: false,
       handle: (req, p) => ok({ '@odata.type': '#microsoft.graph.user', ...userJson(store.getManager(p.id), req) }),
@@ -115,18 +132,7 @@ export function createRoutes(store: DirectoryStore, paging: PagingOptions): Rout
         });
       },
     },
-    {
-      method: 'POST',
-      pattern: '/users/:id/teamwork/installedApps',
-      write: true,
-      handle: (req, p) => {
-        const bind = parseBody(installAppBodySchema, req)['teamsApp@odata.bind'];
-        const match = TEAMS_APP_URL.exec(bind);
-        if (!match) throw badRequest(`Invalid URL format specified in teamsApp@odata.bind: '${bind}'.`);
-        store.installTeamsApp(p.id, decodeURIComponent(match[1]));
-        return { status: 201 };
-      },
-    },
+    ...teamworkRoutes(store, paging),
     { method: 'GET', pattern: '/groups/:id', write: false, handle: (req, p) => ok(groupJson(store.getGroup(objectId(p.id)), req)) },
     {
       method: 'GET',
@@ -148,14 +154,19 @@ export function createRoutes(store: DirectoryStore, paging: PagingOptions): Rout
       pattern: '/servicePrincipals/:id/appRoleAssignedTo',
       write: false,
       handle: (req, p) => {
-        const filter = req.query.get('$filter');
-        let principalId: string | undefined;
-        if (filter !== null) {
-          const match = PRINCIPAL_FILTER.exec(filter.trim());
-          if (!match) throw new GraphHttpError(400, 'Request_UnsupportedQuery', `Unsupported Query: '${filter}'.`);
-          principalId = match[1];
-        }
-        const assignments = store.listAssignments(objectId(p.id), principalId);
+        // Graph cannot filter these on principalId: a client looks a user's assignments up from the user (below).
+        assignmentFilter(req, false);
+        const assignments = store.listAssignments(objectId(p.id));
+        return ok(page(assignments.map((a) => assignmentJson(a, store)), req, paging));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/users/:id/appRoleAssignments',
+      write: false,
+      handle: (req, p) => {
+        const resourceId = assignmentFilter(req, true);
+        const assignments = store.listUserAssignments(p.id, resourceId);
         return ok(page(assignments.map((a) => assignmentJson(a, store)), req, paging));
       },
     },

@@ -1,6 +1,6 @@
 import { badRequest } from './errors';
 import type { EmulatorRequest } from './router';
-import type { AppRoleAssignment, DirectoryObject, DirectoryStore, GroupState, InstalledApp, SeedServicePrincipal, SeedUser } from './store';
+import type { AppRoleAssignment, DirectoryObject, DirectoryStore, GroupState, SeedServicePrincipal, SeedUser } from './store';
 
 type Json = Record<string, unknown>;
 
@@ -62,7 +62,7 @@ export function servicePrincipalJson(sp: SeedServicePrincipal): Json {
       value: r.value,
       displayName: r.displayName,
       description: r.description ?? r.displayName,
-      allowedMemberTypes: ['User'],
+      allowedMemberTypes: r.allowedMemberTypes ?? ['User'],
       isEnabled: true,
       origin: 'Application',
     })),
@@ -82,11 +82,6 @@ export function assignmentJson(assignment: AppRoleAssignment, store: DirectorySt
     resourceDisplayName: store.getServicePrincipal(assignment.resourceId).displayName,
     resourceId: assignment.resourceId,
   };
-}
-
-/** A `userScopeTeamsAppInstallation`, with the app's catalog id. */
-export function installedAppJson(app: InstalledApp): Json {
-  return { '@odata.type': '#microsoft.graph.userScopeTeamsAppInstallation', id: app.id, teamsApp: { id: app.teamsAppId } };
 }
 
 export interface PagingOptions {

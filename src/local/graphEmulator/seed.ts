@@ -30,7 +30,14 @@ const groupSeedSchema = z
   .strict();
 
 const appRoleSeedSchema = z
-  .object({ id: objectId, value: z.string().min(1), displayName: z.string().min(1), description: z.string().optional() })
+  .object({
+    id: objectId,
+    value: z.string().min(1),
+    displayName: z.string().min(1),
+    description: z.string().optional(),
+    /** Who can be assigned the role: users and groups (default), or apps (`Application`: an application permission). */
+    allowedMemberTypes: z.array(z.enum(['User', 'Application'])).min(1).optional(),
+  })
   .strict();
 
 const servicePrincipalSeedSchema = z
@@ -61,6 +68,13 @@ export const graphSeedSchema = z
     groups: z.array(groupSeedSchema).default([]),
     servicePrincipals: z.array(servicePrincipalSeedSchema).default([]),
     appRoleAssignments: z.array(appRoleAssignmentSeedSchema).default([]),
+    /**
+     * The tenant's Teams app catalog (`/appCatalogs/teamsApps`): only these apps can be installed for a user. `id` is
+     * the catalog id (TEAMS_APP_ID), `botId` the app's bot (named in the id of a user's chat with the app).
+     */
+    teamsApps: z
+      .array(z.object({ id: z.string().min(1), displayName: z.string().min(1).default('Teams app'), botId: z.string().min(1).optional() }).strict())
+      .default([]),
   })
   .strict()
   .superRefine((seed, ctx) => {

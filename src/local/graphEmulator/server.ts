@@ -6,6 +6,7 @@ import { CONTROL_PREFIX, handleControl } from './control';
 import { GraphEmulatorCore, errorResponse, type RequestRecord, type WriteRecord } from './emulator';
 import { GraphHttpError } from './errors';
 import type { FaultSpec } from './faults';
+import { AppPermissions } from './permissionRoutes';
 import type { EmulatorResponse } from './router';
 import { loadGraphSeed, parseGraphSeed, type GraphSeed, type GraphSeedInput } from './seed';
 import { DirectoryStore } from './store';
@@ -29,6 +30,11 @@ export interface GraphEmulatorOptions {
   maxPageSize?: number;
   /** Time source for `createdDateTime` and the write log. */
   now?: () => Date;
+  /**
+   * The Microsoft Graph application permissions granted to the caller (every request is the app with client id
+   * LOCAL_GRAPH_CLIENT_ID). Default: every permission the bot asks for (src/graph/permissions.ts): local mode grants all.
+   */
+  grantedPermissions?: readonly string[];
 }
 
 export interface GraphEmulator {
@@ -47,6 +53,15 @@ export interface GraphEmulator {
    */
   failNext(fault: FaultSpec): void;
   clearFaults(): void;
+  /**
+   * Withdraws a Microsoft Graph application permission from the caller: calls only it allowed answer 403
+   * Authorization_RequestDenied from now on. Over HTTP: `DELETE /_emulator/permissions/{permission}`.
+   */
+  withdrawPermission(permission: string): void;
+  /** Grants it (again). Over HTTP: `PUT /_emulator/permissions/{permission}`. */
+  grantPermission(permission: string): void;
+  /** The permissions granted now, as `GET /servicePrincipals/{caller}/appRoleAssignments` shows them. */
+  grantedPermissions(): string[];
   /** The in-memory tenant, for assertions. */
   store: DirectoryStore;
 }
@@ -58,7 +73,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
   const seed = options.seedFile !== undefined ? await loadGraphSeed(options.seedFile) : parseGraphSeed(options.seed, 'seed');
   const now = options.now ?? (() => new Date());
-  const core = new GraphEmulatorCore(new DirectoryStore(seed, now()), VERSION, { maxPageSize: options.maxPageSize });
+  const permissions = new AppPermissions(options.grantedPermissions);
+  const store = new DirectoryStore(permissions.withPrincipals(seed), now());
+  const core = new GraphEmulatorCore(store, VERSION, { maxPageSize: options.maxPageSize, permissions });
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
   // Ends the waits of delayed answers when the server closes.
@@ -134,6 +151,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     requests: () => core.requests(),
     failNext: (fault) => core.failNext(fault),
     clearFaults: () => core.clearFaults(),
+    withdrawPermission: (permission) => permissions.withdraw(permission),
+    grantPermission: (permission) => permissions.grant(permission),
+    grantedPermissions: () => permissions.grantedPermissions(),
     store: core.store,
   };
 }

@@ -4,6 +4,7 @@ import type { GraphSeed } from './seed';
 
 export type SeedUser = GraphSeed['users'][number];
 export type SeedServicePrincipal = GraphSeed['servicePrincipals'][number];
+export type SeedTeamsApp = GraphSeed['teamsApps'][number];
 
 export interface GroupState {
   id: string;
@@ -28,11 +29,20 @@ export type Relation = 'members' | 'owners';
 
 /** A Teams app installed in a user's personal scope (`/users/{id}/teamwork/installedApps`). */
 export interface InstalledApp {
+  /** Like Graph's: base64 of `{user id}##{catalog app id}`. */
   id: string;
+  /** The catalog app's id, as the catalog spells it. */
   teamsAppId: string;
+  installedDateTime: string;
 }
 
 export const DUPLICATE_APP_ROLE = 'Permission being assigned already exists on the object';
+/**
+ * Graph's 400 for removing a group's last owner. The reference (group-delete-owners) says only that the last owner
+ * (a user) cannot be removed; this text is what Graph answers, as reported in
+ * microsoftgraph/microsoft-graph-docs-contrib#3741.
+ */
+export const LAST_OWNER = 'The group must have at least one owner, hence this owner cannot be removed.';
 
 const key = (id: string) => id.toLowerCase();
 
@@ -47,9 +57,9 @@ export class DirectoryStore {
   private readonly groups = new Map<string, GroupState>();
   private readonly servicePrincipals = new Map<string, SeedServicePrincipal>();
   private readonly assignments = new Map<string, AppRoleAssignment>();
-  /** Teams apps installed for each user (lower-cased user id → catalog app ids), by `installTeamsApp`. */
-  private readonly teamsApps = new Map<string, Set<string>>();
-  /** Lower-cased user id → the apps installed for that user. */
+  /** The tenant's Teams app catalog, by lower-cased catalog id. */
+  private readonly teamsAppCatalog = new Map<string, SeedTeamsApp>();
+  /** Lower-cased user id → the apps installed for that user, oldest first. */
   private readonly installedApps = new Map<string, InstalledApp[]>();
 
   constructor(seed: GraphSeed, now: Date = new Date()) {
@@ -64,6 +74,7 @@ export class DirectoryStore {
       });
     }
     for (const sp of seed.servicePrincipals) this.servicePrincipals.set(key(sp.id), sp);
+    for (const app of seed.teamsApps) this.teamsAppCatalog.set(key(app.id), app);
     for (const a of seed.appRoleAssignments) {
       const id = a.id ?? newAssignmentId();
       this.assignments.set(id, { ...a, id, createdDateTime: now.toISOString() });
@@ -172,13 +183,29 @@ export class DirectoryStore {
 
   removeReference(groupId: string, relation: Relation, objectId: string): void {
     const group = this.getGroup(groupId);
-    if (!group[relation].delete(key(objectId))) throw resourceNotFound(objectId);
+    if (!group[relation].has(key(objectId))) throw resourceNotFound(objectId);
+    // Once a group has owners, Graph keeps at least one (owners here are users only).
+    if (relation === 'owners' && group.owners.size === 1) throw badRequest(LAST_OWNER);
+    group[relation].delete(key(objectId));
   }
 
   listAssignments(resourceId: string, principalId?: string): AppRoleAssignment[] {
     const sp = this.getServicePrincipal(resourceId);
     return [...this.assignments.values()].filter(
       (a) => key(a.resourceId) === key(sp.id) && (principalId === undefined || key(a.principalId) === key(principalId)),
+    );
+  }
+
+  /**
+   * `GET /users/{id}/appRoleAssignments`: the user's assignments and those of groups the user is a direct member
+   * of, optionally on one resource service principal only (404 for an unknown user).
+   */
+  listUserAssignments(userId: string, resourceId?: string): AppRoleAssignment[] {
+    const user = this.getUser(userId);
+    const principals = new Set([key(user.id)]);
+    for (const group of this.groups.values()) if (group.members.has(key(user.id))) principals.add(key(group.id));
+    return [...this.assignments.values()].filter(
+      (a) => principals.has(key(a.principalId)) && (resourceId === undefined || key(a.resourceId) === key(resourceId)),
     );
   }
 
@@ -210,18 +237,60 @@ export class DirectoryStore {
     this.assignments.delete(assignmentId);
   }
 
-  /** `POST /users/{id}/teamwork/installedApps`: 409 Conflict when the app is already installed for the user. */
-  installTeamsApp(userId: string, teamsAppId: string): void {
+  /**
+   * `POST /users/{id}/teamwork/installedApps`: 404 for a user or an app the tenant's catalog does not have (Graph
+   * installs only apps of the organization's catalog or the Teams Store), 409 Conflict when it is installed already.
+   */
+  installTeamsApp(userId: string, teamsAppId: string, now: Date = new Date()): InstalledApp {
     const user = this.getUser(userId);
-    const installed = this.teamsApps.get(key(user.id)) ?? new Set<string>();
-    if (installed.has(key(teamsAppId))) throw new GraphHttpError(409, 'Conflict', 'App is already installed for this user.');
-    installed.add(key(teamsAppId));
-    this.teamsApps.set(key(user.id), installed);
+    const app = this.teamsCatalogApp(teamsAppId);
+    const installed = this.installedApps.get(key(user.id)) ?? [];
+    if (installed.some((i) => key(i.teamsAppId) === key(app.id))) throw new GraphHttpError(409, 'Conflict', 'App is already installed for this user.');
+    const installation = {
+      id: Buffer.from(`${user.id}##${app.id}`).toString('base64'),
+      teamsAppId: app.id,
+      installedDateTime: now.toISOString(),
+    };
+    this.installedApps.set(key(user.id), [...installed, installation]);
+    return installation;
+  }
+
+  /** The person removed the app (what makes the bot's conversation with them answer 403 BotNotInConversationRoster). */
+  uninstallTeamsApp(userId: string, teamsAppId: string): void {
+    const user = this.getUser(userId);
+    const installed = this.installedApps.get(key(user.id)) ?? [];
+    const kept = installed.filter((i) => key(i.teamsAppId) !== key(teamsAppId));
+    if (kept.length === installed.length) throw resourceNotFound(teamsAppId);
+    this.installedApps.set(key(user.id), kept);
   }
 
   /** The Teams catalog app ids installed for the user (lower-cased), oldest first. */
   installedTeamsApps(userId: string): string[] {
-    return [...(this.teamsApps.get(key(userId)) ?? [])];
+    return (this.installedApps.get(key(userId)) ?? []).map((i) => key(i.teamsAppId));
+  }
+
+  /** One installation of the user's (404 for an unknown user or installation). */
+  getInstalledApp(userId: string, installationId: string): InstalledApp {
+    const installation = this.listInstalledApps(userId).find((i) => i.id === installationId);
+    if (!installation) throw resourceNotFound(installationId);
+    return installation;
+  }
+
+  /** A catalog app (404 when the tenant's catalog does not have it). */
+  teamsCatalogApp(teamsAppId: string): SeedTeamsApp {
+    const app = this.teamsAppCatalog.get(key(teamsAppId));
+    if (!app) throw new GraphHttpError(404, 'NotFound', `The app '${teamsAppId}' was not found in the tenant's app catalog.`);
+    return app;
+  }
+
+  /**
+   * The id of the one-on-one chat between the user and an installed app, in Teams' format: `19:{bot id}_{user
+   * id}@unq.gbl.spaces` (the documented example of "Get chat between user and teamsApp").
+   */
+  chatIdOf(userId: string, installationId: string): string {
+    const user = this.getUser(userId);
+    const app = this.teamsCatalogApp(this.getInstalledApp(user.id, installationId).teamsAppId);
+    return `19:${key(app.botId ?? app.id)}_${key(user.id)}@unq.gbl.spaces`;
   }
 
   displayNameOf(id: string): string {

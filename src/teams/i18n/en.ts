@@ -38,6 +38,7 @@ export const en = {
   'resource.groupNamed': '{name} ({role})',
   'resource.appRoleNamed': '{role} in {app}',
   'resource.lastError': 'Last error: {error}',
+  'resource.lastOwner': "Not removed: Microsoft Graph never removes a group's last owner. Add another owner to the group; the daily retry then removes this ownership.",
   'resource.more': '{count} more resources are not shown.',
 
   'fact.package': 'Access package',
@@ -216,6 +217,10 @@ export const en = {
   'alert.windowOver': 'This request completed more than {days} days ago, so it can no longer be reprocessed. The requester must cancel it and submit a new request.',
   'alert.reprocessedAt': 'Reprocessed on {date}.',
   'alert.resourcesHeading': 'Access',
+  'removalAlert.title': "Access not removed: {requester}'s access to {package}",
+  'removalAlert.titleRemoved': "{requester}'s access to {package} has been removed",
+  'removalAlert.intro': 'The access below ended, but Microsoft Graph refused to remove some of it, so {requester} may still hold it. Fix the cause shown below.',
+  'removalAlert.retry': 'The bot tries the removal again every day until it succeeds.',
   'fact.requestId': 'Request',
   'fact.status': 'Status',
   'fact.completed': 'Completed',

@@ -36,6 +36,7 @@ export const ja: Record<MessageKey, string> = {
   'resource.groupNamed': '{name} ({role})',
   'resource.appRoleNamed': '{app} の {role}',
   'resource.lastError': '最後のエラー: {error}',
+  'resource.lastOwner': '削除されていません: Microsoft Graph はグループの最後の所有者を削除しません。グループに別の所有者を追加してください。その後、毎日の再試行でこの所有権が削除されます。',
   'resource.more': 'ほか {count} 件のリソースは表示されていません。',
 
   'fact.package': 'アクセス パッケージ',
@@ -214,6 +215,10 @@ export const ja: Record<MessageKey, string> = {
   'alert.windowOver': 'この要求は完了から {days} 日以上経過しているため、再処理できません。要求者がキャンセルして、新しい要求を行う必要があります。',
   'alert.reprocessedAt': '{date} に再処理されました。',
   'alert.resourcesHeading': 'アクセス',
+  'removalAlert.title': 'アクセスを削除できません: {requester} さんの {package} のアクセス',
+  'removalAlert.titleRemoved': '{requester} さんの {package} のアクセスは削除されました',
+  'removalAlert.intro': '以下のアクセスは終了しましたが、Microsoft Graph が一部の削除を拒否したため、{requester} さんはまだアクセスを保持している可能性があります。以下に示す原因を解消してください。',
+  'removalAlert.retry': 'ボットは削除が成功するまで毎日再試行します。',
   'fact.requestId': '要求',
   'fact.status': '状態',
   'fact.completed': '完了日時',

@@ -91,8 +91,11 @@ function renderApproval(
     requestId: request.id,
     version: request.version,
   });
-  // Only an open stage has views that differ per person; a closed one looks the same to everyone.
-  return status === 'waiting' && stage ? { ...card, refresh: cardRefresh(request, stage.approverIds) } : card;
+  // Only an open stage has views that differ per person; a closed one looks the same to everyone. Teams names
+  // people in `refresh.userIds` by their Teams user id (MRI): an approver whose MRI the bot does not know yet (it
+  // has neither heard from them nor looked them up) is left out, and still gets their view in a chat under 60 people.
+  const refreshFor = stage?.approverIds.flatMap((id) => options.teamsUserIds?.[id] ?? []) ?? [];
+  return status === 'waiting' && stage ? { ...card, refresh: cardRefresh(request, refreshFor) } : card;
 }
 
 /** Whole days the stage waited before it was forwarded (at least one). */

@@ -1,9 +1,20 @@
 import { isReprocessable, reprocessDeadline, REPROCESS_WINDOW_DAYS, REPROCESSABLE_STATES } from '../../domain/reprocess';
 import type { AccessRequest } from '../../domain/request';
-import { formatDateTime, t, type MessageKey } from '../i18n';
+import { formatDateTime, t, type Locale, type MessageKey } from '../i18n';
 import { VERBS } from '../verbs';
 import { renderTemplate, type AdaptiveCard } from './render';
-import { fact, resourceSection, stateBadge, textContext, type CardViewer, type RequestCardOptions, type TextColor } from './requestParts';
+import {
+  accessEnd,
+  fact,
+  resourceSection,
+  stateBadge,
+  textContext,
+  type CardViewer,
+  type Fact,
+  type RequestCardOptions,
+  type TextColor,
+  type TextContext,
+} from './requestParts';
 
 function titleKey(request: AccessRequest): MessageKey {
   switch (request.state) {
@@ -30,13 +41,6 @@ export function renderDeliveryFailedAlert(request: AccessRequest, viewer: CardVi
   const failed = REPROCESSABLE_STATES.includes(request.state);
   const reprocessable = isReprocessable(request, options.now);
   const deadline = reprocessDeadline(request);
-  const facts = [
-    fact(t(locale, 'fact.requestId'), request.id),
-    fact(t(locale, 'fact.requester'), request.requester.mail ? `${request.requester.displayName} (${request.requester.mail})` : request.requester.displayName),
-    fact(t(locale, 'fact.package'), request.packageName),
-    fact(t(locale, 'fact.status'), t(locale, `state.${request.state}`)),
-    ...(request.completedAt ? [fact(t(locale, 'fact.completed'), formatDateTime(request.completedAt, locale, text.timeZone))] : []),
-  ];
   let window = '';
   let windowColor: TextColor = 'default';
   if (reprocessable && deadline) window = t(locale, 'alert.reprocessUntil', { date: formatDateTime(deadline.toISOString(), locale, text.timeZone) });
@@ -44,18 +48,72 @@ export function renderDeliveryFailedAlert(request: AccessRequest, viewer: CardVi
     window = t(locale, 'alert.windowOver', { days: REPROCESS_WINDOW_DAYS });
     windowColor = 'warning';
   } else if (request.reprocessedAt) window = t(locale, 'alert.reprocessedAt', { date: formatDateTime(request.reprocessedAt, locale, text.timeZone) });
-  return renderTemplate('deliveryFailedAlert', {
+  return renderAlert(request, text, {
     title: t(locale, titleKey(request), { requester: request.requester.displayName, package: request.packageName }),
-    ...stateBadge(request.state, locale),
-    showIntro: failed,
-    intro: t(locale, 'alert.intro'),
-    facts,
-    resourcesHeading: t(locale, 'alert.resourcesHeading'),
-    ...resourceSection(request.resources, locale),
-    showWindow: window.length > 0,
+    badge: stateBadge(request.state, locale),
+    intro: failed ? t(locale, 'alert.intro') : '',
+    facts: request.completedAt ? [fact(t(locale, 'fact.completed'), formatDateTime(request.completedAt, locale, text.timeZone))] : [],
     window,
     windowColor,
     showActions: reprocessable,
+    showReprocess: true,
+  });
+}
+
+/**
+ * The managers' alert when Graph refused to remove access that ended (posted once, when a removal first fails for
+ * good): whose access, which package, which resource and why — a group's last owner said in words — and that the
+ * bot tries again daily. Re-rendered as the daily retries go on, until everything is removed.
+ */
+export function renderRemovalFailedAlert(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
+  const text = textContext(viewer, options);
+  const { locale } = text;
+  const failing = request.resources.some((r) => r.status === 'removalFailed');
+  const words = { requester: request.requester.displayName, package: request.packageName };
+  const endedAt = accessEnd(request);
+  return renderAlert(request, text, {
+    title: t(locale, failing ? 'removalAlert.title' : 'removalAlert.titleRemoved', words),
+    badge: failing ? { stateText: t(locale, 'delivery.removalFailed'), stateColor: 'attention' } : stateBadge(request.state, locale),
+    intro: failing ? t(locale, 'removalAlert.intro', words) : '',
+    facts: endedAt ? [fact(t(locale, 'fact.accessEnds'), formatDateTime(endedAt, locale, text.timeZone))] : [],
+    window: failing ? t(locale, 'removalAlert.retry') : '',
+    windowColor: 'default',
+    showActions: true,
+    showReprocess: false,
+  });
+}
+
+interface AlertParts {
+  title: string;
+  badge: { stateText: string; stateColor: TextColor };
+  /** Empty for none. */
+  intro: string;
+  /** After the request, requester, package and status. */
+  facts: Fact[];
+  /** Empty for none. */
+  window: string;
+  windowColor: TextColor;
+  /** History, and Reprocess when `showReprocess`. */
+  showActions: boolean;
+  showReprocess: boolean;
+}
+
+/** Both channel alerts: one template, the request's facts and its per-resource rows with their errors. */
+function renderAlert(request: AccessRequest, text: TextContext, parts: AlertParts): AdaptiveCard {
+  const { locale } = text;
+  return renderTemplate('deliveryFailedAlert', {
+    title: parts.title,
+    ...parts.badge,
+    showIntro: parts.intro.length > 0,
+    intro: parts.intro,
+    facts: [...requestFacts(request, locale), ...parts.facts],
+    resourcesHeading: t(locale, 'alert.resourcesHeading'),
+    ...resourceSection(request.resources, locale),
+    showWindow: parts.window.length > 0,
+    window: parts.window,
+    windowColor: parts.windowColor,
+    showActions: parts.showActions,
+    showReprocess: parts.showReprocess,
     reprocessTitle: t(locale, 'reprocess.button'),
     reprocessVerb: VERBS.reprocess,
     historyTitle: t(locale, 'history.button'),
@@ -63,4 +121,14 @@ export function renderDeliveryFailedAlert(request: AccessRequest, viewer: CardVi
     requestId: request.id,
     version: request.version,
   });
+}
+
+function requestFacts(request: AccessRequest, locale: Locale): Fact[] {
+  const { requester } = request;
+  return [
+    fact(t(locale, 'fact.requestId'), request.id),
+    fact(t(locale, 'fact.requester'), requester.mail ? `${requester.displayName} (${requester.mail})` : requester.displayName),
+    fact(t(locale, 'fact.package'), request.packageName),
+    fact(t(locale, 'fact.status'), t(locale, `state.${request.state}`)),
+  ];
 }

@@ -4,7 +4,7 @@ import { renderAccessDelivered } from './accessDelivered';
 import { renderAccessEnded } from './accessEnded';
 import { renderAccessEndingSoon } from './accessEndingSoon';
 import { renderApprovalReminder, renderApprovalRequest } from './approvalRequest';
-import { renderDeliveryFailedAlert } from './deliveryFailedAlert';
+import { renderDeliveryFailedAlert, renderRemovalFailedAlert } from './deliveryFailedAlert';
 import type { AdaptiveCard } from './render';
 import type { CardViewer, RequestCardOptions } from './requestParts';
 import { renderRequestDenied } from './requestDenied';
@@ -24,6 +24,7 @@ const RENDERERS: Record<
   accessEndingSoon: renderAccessEndingSoon,
   accessEnded: renderAccessEnded,
   deliveryFailedAlert: renderDeliveryFailedAlert,
+  removalFailedAlert: renderRemovalFailedAlert,
 };
 
 /** The card of `kind` about `request` as `viewer` should see it now: a pure function of stored state. */

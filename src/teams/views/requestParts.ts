@@ -18,6 +18,11 @@ export interface RequestCardOptions {
   timeZone?: string;
   /** Whether the requester may extend this access now (policy, state, end date): the #7 card's Extend button. */
   extendable?: boolean;
+  /**
+   * Teams user ids (MRIs, `29:…`) of the people the bot knows, by Entra object id: an approval card's `refresh`
+   * names its approvers by them. Resolved before rendering (the card stays a pure function of its inputs).
+   */
+  teamsUserIds?: Readonly<Record<string, string>>;
 }
 
 /** Locale and zone: everything a view needs to turn stored values into words. */
@@ -163,7 +168,7 @@ export function resourceSection(resources: readonly ResourceDelivery[], locale: 
       status: t(locale, `delivery.${delivery.status}`),
       statusColor: DELIVERY_COLORS[delivery.status],
       showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
-      error: t(locale, 'resource.lastError', { error: shorten(delivery.lastError ?? '', MAX_ERROR_LENGTH) }),
+      error: errorLine(delivery, locale),
     })),
     showMoreResources: hiddenCount > 0,
     moreResources: t(locale, 'resource.more', { count: hiddenCount }),
@@ -185,6 +190,12 @@ export function requestedResourceSection(
     showMoreResources: hiddenCount > 0,
     moreResources: t(locale, 'resource.more', { count: hiddenCount }),
   };
+}
+
+/** Why a resource failed: a refusal the bot knows, in words; otherwise the start of Graph's error. */
+function errorLine(delivery: ResourceDelivery, locale: Locale): string {
+  if (delivery.status === 'removalFailed' && delivery.removalRefusal === 'lastOwner') return t(locale, 'resource.lastOwner');
+  return t(locale, 'resource.lastError', { error: shorten(delivery.lastError ?? '', MAX_ERROR_LENGTH) });
 }
 
 function shorten(text: string, maxLength: number): string {
