@@ -2,6 +2,8 @@
  * What a failed Bot Connector call says: its status, Teams' documented error code and what that code means for
  * the conversation, and how long Teams asked the bot to wait.
  */
+import type { SendOutcome } from '../app/ports';
+
 /** Answers worth trying again: throttled (429, after Retry-After), and 412/502/503/504 with backoff. */
 export const RETRIED_STATUS = new Set([429, 412, 502, 503, 504]);
 
@@ -82,4 +84,15 @@ export function retryAfterInMsOf(err: unknown): number | undefined {
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** A card that was not sent, as the audit trail records it. */
+export type SendFailure = Exclude<SendOutcome, { status: 'sent' }>;
+
+/** A failed send after its retries, as a send outcome; `stale` when Teams says the conversation is gone. */
+export function sendFailureOf(err: unknown, where: string): { failure: SendFailure; stale: boolean } {
+  const refusal = connectorRefusalOf(err);
+  const reason = `${refusal.description}${where}`;
+  const status = refusal.kind === 'stale' ? 'notInstalled' : refusal.kind;
+  return { failure: { status, reason }, stale: refusal.kind === 'stale' };
 }
