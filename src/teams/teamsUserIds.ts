@@ -45,8 +45,13 @@ export class TeamsUserIds {
     return found;
   }
 
-  /** The MRIs an approval card's `refresh` needs: the approvers of the request's latest stage (the only one that can be open). */
-  forApprovers(request: AccessRequest): Promise<Record<string, string>> {
+  /**
+   * The MRIs an approval card's `refresh` needs: the approvers of the request's latest stage (the only one that can
+   * be open). None once no stage is open (a decided card looks the same to everyone), so a decision click reads
+   * nothing more before it answers.
+   */
+  async forApprovers(request: AccessRequest): Promise<Record<string, string>> {
+    if (request.state !== 'pendingApproval') return {};
     return this.of(request.stages.at(-1)?.approverIds ?? []);
   }
 }

@@ -4,6 +4,7 @@ import type { Activity } from 'botbuilder';
 import { ConversationRecorder } from '../../src/teams/conversationRecorder';
 import { TeamsUserIds, teamsUserIdsOf } from '../../src/teams/teamsUserIds';
 import { InMemoryConversationStore, ManualClock } from '../support/fakes';
+import { APPROVER, buildRequest, buildStage, deliveredRequest } from '../support/requestFixtures';
 
 const AAD = '11111111-0000-4000-8000-000000000002';
 const MRI = '29:1GcS4EyB_oSI8A88XmWBN7NJFyMqe3QGnJdgLfFGkJnVelzRGos0bPbpsfJjcbAD22bmKc4GMbrY2g4JDrrA8vM06X1-cHHle4zOE6U4ttcc';
@@ -58,5 +59,18 @@ describe('Teams user ids (MRIs)', () => {
     assert.deepEqual(await teamsUserIdsOf(store).of([AAD]), {});
     await recorder.record(personalActivity());
     assert.deepEqual(await teamsUserIdsOf(store).of([AAD]), { [AAD]: MRI });
+  });
+});
+
+describe('Teams user ids for an approval card', () => {
+  it('names the open stage\'s approvers, and reads nothing once no stage is open', async () => {
+    const store = new InMemoryConversationStore();
+    await store.upsert({ key: APPROVER.id, kind: 'user', teamsUserId: MRI, serviceUrl: 'x', conversationId: 'a:1', reference: {}, updatedAt: '' });
+    const pending = buildRequest({ state: 'pendingApproval', stages: [buildStage({ approverIds: [APPROVER.id] })] });
+    assert.deepEqual(await new TeamsUserIds(store).forApprovers(pending), { [APPROVER.id]: MRI });
+    let reads = 0;
+    const counting = { get: (kind: 'user' | 'channel' | 'tenant', key: string) => ((reads += 1), store.get(kind, key)) };
+    assert.deepEqual(await new TeamsUserIds(counting).forApprovers(deliveredRequest()), {});
+    assert.equal(reads, 0, 'a decided card has no refresh: nothing to look up before the answer');
   });
 });
