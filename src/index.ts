@@ -25,12 +25,14 @@ import { GraphSeedError } from './local/graphEmulator';
 import { credentialsFor } from './credentials';
 import { createLogger } from './logger';
 import { createServer } from './server';
-import { buildTables, startGraph, startStorage, type Stopper } from './services';
+import { buildTables, startGraph, startStorage, storagePlace, type Stopper } from './services';
 import { TableConversationStore } from './storage/conversationStore';
 import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
+import { TablePackageClaims } from './storage/packageClaims';
+import { checkSchemaVersion, SchemaVersionError } from './storage/schemaVersion';
 import { StorageHealth } from './storage/storageHealth';
 import { TablesConfigError, type Tables } from './storage/tables';
 import { createAdapter } from './teams/adapter';
@@ -107,13 +109,19 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
       'BOT_ID is set without TABLES_CONNECTION_STRING or TABLES_ENDPOINT: requests are kept in the embedded Azurite under DATA_DIR, which is for development only',
     );
   }
-  const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers, { logger, onRestart: () => built.tables?.ensureTables() ?? Promise.resolve() }), startGraph(config, stoppers)]);
+  // Tables, then the storage schema version (data of another version stops start-up); again after an embedded
+  // Azurite restart, which may have lost both if they were written in its last unsaved seconds.
+  const setUpTables = async (tables: Tables) => {
+    await tables.ensureTables();
+    await checkSchemaVersion(tables, storagePlace(config));
+  };
+  const [tablesConnection, graph] = await Promise.all([startStorage(config, credentials, stoppers, { logger, onRestart: () => (built.tables ? setUpTables(built.tables) : Promise.resolve()) }), startGraph(config, stoppers)]);
   if (graph.emulator) {
     // Where to switch faults on (POST /_emulator/faults) to see failed deliveries and reprocess locally.
     logger.info({ graph: graph.emulator.url, faults: `${graph.emulator.controlUrl}/faults` }, 'Graph emulator ready');
   }
   const tables = buildTables(config, tablesConnection);
-  await tables.ensureTables();
+  await setUpTables(tables);
   built.tables = tables;
   built.storageHealth = new StorageHealth(buildTables(config, tablesConnection, { retryOptions: { maxRetries: 0 } }), logger);
 
@@ -130,6 +138,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     store: new TableRequestStore({ tables }),
     schedule: new TableScheduleIndex({ tables }),
     failedRequests: new TableFailedRequestsIndex({ tables }),
+    claims: new TablePackageClaims({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient, { graphBaseUrl: graph.baseUrl }),
@@ -220,7 +229,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
   return { url, effects, scheduler, clock, stop: stopAll };
 }
 
-const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError, AzuriteInUseError];
+const SETUP_ERRORS = [ConfigError, CatalogError, TablesConfigError, GraphSeedError, AzuriteInUseError, SchemaVersionError];
 
 async function main(): Promise<void> {
   let config: Config;

@@ -8,6 +8,7 @@ import type { Config } from './config';
 import type { AzureCredentials } from './credentials';
 import { startAzurite } from './local/azurite';
 import { startGraphEmulator, type GraphEmulator } from './local/graphEmulator';
+import type { StoragePlace } from './storage/schemaVersion';
 import { createTables, type Tables, type TablesConnection, type TablesOptions } from './storage/tables';
 
 export type Stopper = () => Promise<void>;
@@ -49,6 +50,11 @@ export async function startStorage(
 /** Every table client of the bot, with the configured prefix (not created yet: call `ensureTables`). */
 export function buildTables(config: Config, connection: TablesConnection, clientOptions?: TablesOptions['clientOptions']): Tables {
   return createTables({ ...connection, prefix: config.tablesPrefix, ...(clientOptions ? { clientOptions } : {}) });
+}
+
+/** Where the bot's data is, for the schema version's sentence: the embedded Azurite's DATA_DIR (absolute), or the configured Table Storage. */
+export function storagePlace(config: Config, options: { cwd?: string } = {}): StoragePlace {
+  return config.tables.kind === 'embedded' ? { dataDir: resolve(options.cwd ?? '.', config.tables.dataDir) } : { tablesPrefix: config.tablesPrefix };
 }
 
 export interface StartedGraph {

@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { Clock, Directory, FailedRequestsIndex, Logger, Notifier, Provisioner, RequestStore, ScheduleIndex } from './ports';
+import type { Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
@@ -8,6 +8,8 @@ export interface AppContext {
   store: RequestStore;
   schedule: ScheduleIndex;
   failedRequests: FailedRequestsIndex;
+  /** Each person's latest request per access package: one open or held at a time. */
+  claims: PackageClaims;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

@@ -128,6 +128,30 @@ export interface RequestStore {
   listAudit(requestId: string): Promise<AuditEntry[]>;
 }
 
+/** A person's latest request for one access package, as read with its ETag (see PackageClaims). */
+export interface PackageClaim {
+  requestId: string;
+  /** When the claim was made (ISO): a claim whose request is not stored yet is in flight for a while, then abandoned. */
+  claimedAt: string;
+  etag: string;
+}
+
+/**
+ * Each person's record per access package: which request is their latest for it. A submit claims the record for
+ * its new request before storing it, guarded by the ETag it read, so of two submits racing (on any instances)
+ * exactly one wins; the request the record names says whether a new one may be asked for.
+ */
+export interface PackageClaims {
+  latest(personId: string, packageId: string): Promise<PackageClaim | undefined>;
+  /**
+   * Names `requestId` the person's latest request for the package. False when the record changed since
+   * `previous` was read (or was created meanwhile, when `previous` is undefined): another submit won.
+   */
+  claim(personId: string, packageId: string, requestId: string, claimedAt: string, previous: PackageClaim | undefined): Promise<boolean>;
+  /** The person's latest request of every package they have a record for (one partition read). */
+  listForPerson(personId: string): Promise<Array<{ packageId: string; requestId: string }>>;
+}
+
 /** Requests whose delivery failed in part or whole, per catalog: what the managers' `failed` card lists. */
 export interface FailedRequestsIndex {
   add(catalogId: string, requestId: string): Promise<void>;

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../domain/errors';
 import { releaseAccess as releaseTransition } from '../domain/expiry';
 import type { AppContext } from './context';
-import { cancelRequest } from './cancelRequest';
+import { withdrawPendingExtension } from './cancelRequest';
 import type { LoadedRequest } from './ports';
 import { transact } from './transact';
 
@@ -18,14 +18,6 @@ export async function releaseAccess(ctx: AppContext, input: { requestId: string;
   );
   if (!committed) throw new NotFoundError('error.unknownRequest');
   ctx.logger.info({ requestId: input.requestId, actorId: input.actorId }, 'access released');
-  // An extension still waiting for approval has nothing left to extend: withdraw it (its cancel drops the mark).
-  const extensionId = committed.request.pendingExtension?.requestId;
-  if (extensionId) {
-    try {
-      await cancelRequest(ctx, { requestId: extensionId, actorId: input.actorId });
-    } catch (err) {
-      ctx.logger.warn({ requestId: input.requestId, extensionId, err: String(err) }, 'pending extension not withdrawn');
-    }
-  }
+  await withdrawPendingExtension(ctx, committed, input.actorId);
   return committed;
 }

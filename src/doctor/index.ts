@@ -15,14 +15,14 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { credentialsFor } from '../credentials';
 import { GraphDirectory } from '../graph/directory';
 import { createGraphClient, type GraphRetryOptions } from '../graph/graphClient';
-import { buildTables, startGraph, startStorage, type StartedGraph, type Stopper } from '../services';
+import { buildTables, startGraph, startStorage, storagePlace, type StartedGraph, type Stopper } from '../services';
 import type { TablesConnection } from '../storage/tables';
 import { collectReferences, distinctIds, type CatalogReferences } from './catalogRefs';
 import { checkPermissions } from './grantedPermissions';
 import { checkReferences, graphReachableRow, probe, USERS_PROBE } from './graphChecks';
 import { catalogGraphUse } from './permissionNeeds';
 import { exitCodeOf, row, type CheckRow } from './report';
-import { checkStorage } from './storageCheck';
+import { checkSchemaVersionRow, checkStorage } from './storageCheck';
 
 export { formatTable, summaryOf, type CheckResult, type CheckRow } from './report';
 
@@ -74,7 +74,7 @@ export async function runDoctor(env: Env, options: DoctorOptions = {}): Promise<
       startStorage(config, credentials, stoppers, { inMemory: true, cwd }),
       startGraph(config, stoppers, { cwd }),
     ]);
-    rows.push(await storageRow(config, storage));
+    rows.push(...(await storageRows(config, storage, cwd)));
     const refs = catalog ? collectReferences(catalog.file) : undefined;
     const graphInput = { refs, catalog, clientId: env.AZURE_CLIENT_ID?.trim() || undefined };
     rows.push(...(await graphRows(config, graph, credentials.graph, graphInput, options)));
@@ -125,19 +125,24 @@ async function loadCatalogRow(config: Config, cwd: string, rows: CheckRow[]): Pr
   }
 }
 
-async function storageRow(config: Config, started: PromiseSettledResult<TablesConnection>): Promise<CheckRow> {
+/** The storage row, then the storage schema row (skipped when storage is not usable). */
+async function storageRows(config: Config, started: PromiseSettledResult<TablesConnection>, cwd: string): Promise<CheckRow[]> {
+  const unusable = (storage: CheckRow) => [storage, row('storage schema', 'skipped', 'storage is not usable')];
   if (started.status === 'rejected') {
     const reason = started.reason instanceof Error ? started.reason.message : String(started.reason);
-    return row('storage', 'problem', `could not start the embedded Azurite: ${reason}`);
+    return unusable(row('storage', 'problem', `could not start the embedded Azurite: ${reason}`));
   }
   let tables;
   try {
     // One quick retry: a storage that does not answer should say so in seconds, not minutes.
     tables = buildTables(config, started.value, { retryOptions: { maxRetries: 1, retryDelayInMs: 500, maxRetryDelayInMs: 2000 } });
   } catch (err) {
-    return row('storage', 'problem', err instanceof Error ? err.message : String(err));
+    return unusable(row('storage', 'problem', err instanceof Error ? err.message : String(err)));
   }
-  return checkStorage(tables, config.tables.kind === 'endpoint');
+  const keyless = config.tables.kind === 'endpoint';
+  const storage = await checkStorage(tables, keyless);
+  if (storage.result !== 'ok') return unusable(storage);
+  return [storage, await checkSchemaVersionRow(tables, storagePlace(config, { cwd }), keyless)];
 }
 
 async function graphRows(

@@ -1,5 +1,6 @@
 /** Storage: reachable, the bot's tables exist (created when missing), and an entity can be written, read and deleted. */
 import { randomUUID } from 'node:crypto';
+import { findSchemaVersion, SCHEMA_VERSION_ROW, schemaVersionProblem, STORAGE_SCHEMA_VERSION, type StoragePlace } from '../storage/schemaVersion';
 import type { Tables } from '../storage/tables';
 import { isRestError, tableErrorCode } from '../storage/tables';
 import { row, type CheckRow } from './report';
@@ -28,6 +29,33 @@ export async function checkStorage(tables: Tables, keyless: boolean): Promise<Ch
     );
   } catch (err) {
     return row('storage', 'problem', `${where}: ${step} failed: ${storageErrorText(err, keyless)}`);
+  }
+}
+
+/**
+ * The storage schema version (after checkStorage passed): the same sentence as `npm start` when the data is of
+ * another version. Reads only: recording the version is the bot's, at its first start.
+ */
+export async function checkSchemaVersionRow(tables: Tables, place: StoragePlace, keyless: boolean): Promise<CheckRow> {
+  const name = 'storage schema';
+  if ('dataDir' in place) {
+    return row(name, 'ok', `this bot's is version ${STORAGE_SCHEMA_VERSION}; npm start checks the data under DATA_DIR itself (the doctor never reads it)`);
+  }
+  try {
+    const found = await findSchemaVersion(tables);
+    const problem = schemaVersionProblem(found.version, place);
+    if (problem) return row(name, 'problem', problem);
+    const where = `${tables.tableName('work')}, partition "${SCHEMA_VERSION_ROW.partitionKey}"`;
+    switch (found.how) {
+      case 'recorded':
+        return row(name, 'ok', `version ${STORAGE_SCHEMA_VERSION}, this bot's (recorded in ${where})`);
+      case 'unrecorded':
+        return row(name, 'ok', `version ${STORAGE_SCHEMA_VERSION}, this bot's: data written before the version was recorded; the bot records it in ${where} at its next start`);
+      case 'empty':
+        return row(name, 'ok', `no data yet: the bot records version ${STORAGE_SCHEMA_VERSION} (its own) in ${where} at its first start`);
+    }
+  } catch (err) {
+    return row(name, 'problem', `reading the version in ${tables.tableName('work')} failed: ${storageErrorText(err, keyless)}`);
   }
 }
 

@@ -5,7 +5,9 @@
  *
  * Removal never drops a resource silently: one Graph refused to remove stays `removalFailed`, visible on the
  * status card with its error, and the request keeps its access state (the person may still hold it) until a
- * daily retry succeeds. Only when every delivered resource is removed does the request become `accessExpired`.
+ * daily retry succeeds. Only when every delivered resource is removed does the request become `accessExpired` — or
+ * `canceled`, when the requester canceled a partly delivered request (seed 000): the same removal takes back what it
+ * delivered.
  *
  * An extension that needs approval is its own request (`extensionOf`), put through the policy's approval
  * stages with the usual machinery; the access it extends only carries a `pendingExtension` mark until the
@@ -23,11 +25,14 @@ import {
   expirySchedule,
   REFRESH_STATUS,
   retryDelayInMs,
+  SYNC_FAILED_INDEX,
   type Transition,
 } from './transitions';
 
 /** Graph's answer to one removal (404 already counts as removed); `refusal` says why, when it is known in words. */
-export type RevokeOutcome = { status: 'removed' } | { status: 'failed'; transient: boolean; error: string; refusal?: RemovalRefusal };
+export type RevokeOutcome =
+  | { status: 'removed'; /** Not removed from the person: another access package of theirs still grants it. */ keptBy?: string }
+  | { status: 'failed'; transient: boolean; error: string; refusal?: RemovalRefusal };
 export type RemovalResult = { key: string } & RevokeOutcome;
 
 /** Transient removal failures are retried with backoff this many times before the resource counts as failed. */
@@ -46,6 +51,8 @@ export const REFRESH_ACCESS_CARDS: Effect = { kind: 'refreshCards', cards: ['req
 /** The cards that show how a removal stands: the status card, the managers' channel cards. */
 const REFRESH_REMOVAL_CARDS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert', 'removalFailedAlert'] };
 const REFRESH_REMOVAL_ALERT: Effect = { kind: 'refreshCards', cards: ['removalFailedAlert'] };
+/** A partly delivered request also has the managers' delivery-failure alert, which follows its removal. */
+const REFRESH_ACCESS_AND_FAILURE_ALERT: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'accessEndingSoon', 'deliveryFailedAlert'] };
 
 export function hasAccess(request: AccessRequest): boolean {
   return ACCESS_STATES.includes(request.state);
@@ -56,10 +63,11 @@ export function hasActiveAccess(request: AccessRequest): boolean {
   return hasAccess(request) && !request.removalStartedAt;
 }
 
-function startRemoval(request: AccessRequest, changes: Partial<AccessRequest>, now: Date): Transition {
+/** Every removal starts here (expiry, release, cancel): `before` are the effects that run before the revoke. */
+function startRemoval(request: AccessRequest, changes: Partial<AccessRequest>, now: Date, before: Effect[] = [REFRESH_ACCESS_CARDS]): Transition {
   return {
     next: advance(request, { removalStartedAt: now.toISOString(), ...changes }, now),
-    effects: [REFRESH_ACCESS_CARDS, { kind: 'revoke' }],
+    effects: [...before, { kind: 'revoke' }],
   };
 }
 
@@ -84,7 +92,8 @@ export function expireAccess(request: AccessRequest, item: DueItem, now: Date): 
  * Records one removal attempt. Transient failures are retried with backoff; a resource Graph refuses (or keeps
  * failing) becomes `removalFailed` (retried daily), and the first time that happens the catalog's managers are
  * alerted in its channel, once — a refusal such as a group's last owner needs someone to act. Once nothing is held
- * any more the request is `accessExpired` (#8).
+ * any more the request is `accessExpired` (#8), or `canceled` when the requester canceled it (#8 too: what it
+ * delivered is gone).
  */
 export function recordRemoval(request: AccessRequest, results: RemovalResult[], now: Date): Transition {
   if (!hasAccess(request) || !request.removalStartedAt) throw new ConflictError('error.notRemoving', { state: request.state });
@@ -94,7 +103,7 @@ export function recordRemoval(request: AccessRequest, results: RemovalResult[], 
     const result = byKey.get(r.key);
     if (!result || r.status !== 'delivered') return r;
     if (result.status === 'removed') {
-      return { ...r, status: 'removed', lastError: undefined, removalAttempts: undefined, removalRefusal: undefined, updatedAt: at };
+      return { ...r, status: 'removed', keptBy: result.keptBy, lastError: undefined, removalAttempts: undefined, removalRefusal: undefined, updatedAt: at };
     }
     const removalAttempts = (r.removalAttempts ?? 0) + 1;
     const retry = result.transient && removalAttempts < MAX_REMOVAL_ATTEMPTS;
@@ -120,15 +129,16 @@ export function recordRemoval(request: AccessRequest, results: RemovalResult[], 
       ],
     };
   }
+  const partly = request.state === 'partiallyDelivered';
   return {
-    next: advance(request, { state: 'accessExpired', resources }, now),
+    next: advance(request, { state: request.canceledAt ? 'canceled' : 'accessExpired', resources }, now),
     effects: [
-      REFRESH_ACCESS_CARDS,
+      partly ? REFRESH_ACCESS_AND_FAILURE_ALERT : REFRESH_ACCESS_CARDS,
       // The managers' alert, if a removal failed before, now shows everything removed.
       ...(request.removalFailedAt ? [REFRESH_REMOVAL_ALERT] : []),
       { kind: 'notify', recipientId: request.requester.id, card: 'accessEnded' },
       // A partly delivered request leaves the managers' list of failed deliveries: nothing is left to reprocess.
-      ...(request.state === 'partiallyDelivered' ? [{ kind: 'syncFailedIndex' } as const] : []),
+      ...(partly ? [SYNC_FAILED_INDEX] : []),
     ],
   };
 }
@@ -288,7 +298,7 @@ export function completeExtension(extension: AccessRequest, extended: AccessRequ
 }
 
 // ---------------------------------------------------------------------------------------------
-// Release
+// Release, and cancel of a failed delivery
 
 /** The requester gives the access back early (from `status`): it is removed now, then #8. */
 export function releaseAccess(request: AccessRequest, actorId: string, now: Date): Transition {
@@ -298,4 +308,20 @@ export function releaseAccess(request: AccessRequest, actorId: string, now: Date
   // accessEndsAt = now: the cards say when it ended, and the scheduled expiry goes stale.
   const at = now.toISOString();
   return startRemoval(request, { releasedAt: at, accessEndsAt: at }, now);
+}
+
+/**
+ * The requester cancels a delivery that failed in part or whole (seed 000; lifecycle.ts cancelRequest checks who
+ * and when). It leaves the managers' list of failed deliveries at once, and their alert says it was canceled. A
+ * partly delivered request has its access removed as a release does (the same revoke, retries, removalFailed, daily
+ * retry and alert) and stays `partiallyDelivered` meanwhile, marked `canceledAt`; recordRemoval ends it `canceled`.
+ * A request that delivered nothing is `canceled` at once. Its completedAt stays: the 14-day window ran from it.
+ */
+export function cancelFailedDelivery(request: AccessRequest, now: Date): Transition {
+  const at = now.toISOString();
+  if (!hasAccess(request)) {
+    return { next: advance(request, { state: 'canceled', canceledAt: at }, now), effects: [REFRESH_STATUS, SYNC_FAILED_INDEX] };
+  }
+  // accessEndsAt = now, as for a release: the cards say when it ended, the scheduled expiry and reminders go stale.
+  return startRemoval(request, { canceledAt: at, accessEndsAt: at }, now, [REFRESH_ACCESS_AND_FAILURE_ALERT, SYNC_FAILED_INDEX]);
 }

@@ -5,6 +5,8 @@
  */
 import type { Effect } from './effects';
 import { ConflictError, ForbiddenError } from './errors';
+import { cancelFailedDelivery } from './expiry';
+import { isOpenFailure, REPROCESSABLE_STATES } from './reprocess';
 import { currentStage, type AccessRequest, type RequestState, type StageState } from './request';
 import {
   advance,
@@ -86,19 +88,37 @@ export function startScheduled(request: AccessRequest, now: Date): Transition | 
   return { next: advance(request, { state: 'approved' }, now), effects: [REFRESH_STATUS, { kind: 'deliver' }] };
 }
 
-/** States in which the requester may still cancel: nothing has been delivered yet. */
+/** States in which the requester may cancel before anything is delivered: the request ends `canceled` at once. */
 export const CANCELABLE_STATES: readonly RequestState[] = ['submitted', 'pendingApproval', 'scheduled'];
 
+/**
+ * Whether the requester may cancel the request now: nothing delivered yet, or a delivery that failed in part or
+ * whole (seed 000: after the 14-day reprocess window this is how the person asks again) and is not already
+ * canceled or being removed.
+ */
 export function isCancelable(request: AccessRequest): boolean {
-  return CANCELABLE_STATES.includes(request.state);
+  return CANCELABLE_STATES.includes(request.state) || isOpenFailure(request);
 }
 
-/** The requester cancels a request that has not been delivered: every approval card says so. */
+/** Canceled by the requester while the access it delivered is still being removed (then it is `canceled`). */
+export function isBeingCanceled(request: AccessRequest): boolean {
+  return request.canceledAt !== undefined && request.state !== 'canceled';
+}
+
+/**
+ * The requester cancels. Before delivery every approval card says so. A failed delivery leaves the managers' list
+ * and what it delivered is removed first (expiry.ts cancelFailedDelivery): `canceled` once nothing is held.
+ */
 export function cancelRequest(request: AccessRequest, actorId: string, now: Date): Transition {
   if (actorId !== request.requester.id) throw new ForbiddenError('error.notYourRequest');
-  if (!isCancelable(request)) throw new ConflictError('error.cannotCancel', { state: request.state });
+  if (request.canceledAt) throw new ConflictError('error.alreadyCanceled');
+  if (isOpenFailure(request)) return cancelFailedDelivery(request, now);
+  // A failed delivery whose access is already being removed (released, or it expired): nothing left to cancel.
+  if (REPROCESSABLE_STATES.includes(request.state)) throw new ConflictError('error.alreadyRemoving');
+  if (!CANCELABLE_STATES.includes(request.state)) throw new ConflictError('error.cannotCancel', { state: request.state });
+  const at = now.toISOString();
   return {
-    next: advance(request, { state: 'canceled', completedAt: now.toISOString() }, now),
+    next: advance(request, { state: 'canceled', completedAt: at, canceledAt: at }, now),
     effects: [REFRESH_STATUS_AND_APPROVALS, ...settleIfExtension(request)],
   };
 }

@@ -29,17 +29,25 @@ export function reprocessDeadline(request: Pick<AccessRequest, 'completedAt'>): 
   return new Date(Date.parse(request.completedAt) + REPROCESS_WINDOW_DAYS * DAY_IN_MS);
 }
 
+/**
+ * A delivery that failed in part or whole and is still one: not canceled by the requester, its access not being
+ * removed (released, expired). What the managers' `failed` list and its index hold, and what the requester may cancel.
+ */
+export function isOpenFailure(request: AccessRequest): boolean {
+  return REPROCESSABLE_STATES.includes(request.state) && !request.removalStartedAt && !request.canceledAt;
+}
+
 /** Whether the request is in a failed state and still inside its window (what the cards' buttons follow). */
 export function isReprocessable(request: AccessRequest, now: Date): boolean {
   const deadline = reprocessDeadline(request);
-  return (
-    REPROCESSABLE_STATES.includes(request.state) && !request.removalStartedAt && deadline !== undefined && now.getTime() <= deadline.getTime()
-  );
+  return isOpenFailure(request) && deadline !== undefined && now.getTime() <= deadline.getTime();
 }
 
 /** Role first (a stranger learns nothing about the request), then state, then the 14-day window. */
 export function assertCanReprocess(request: AccessRequest, isManager: boolean, now: Date): void {
   if (!isManager) throw new ForbiddenError('error.notRequestManager');
+  // The requester ended it (seed 000: cancel, then request again); what it delivered is removed or being removed.
+  if (request.canceledAt) throw new ConflictError('error.reprocessCanceled', { requester: request.requester.displayName });
   // Once the access is being removed (it expired or was released) there is nothing left to deliver.
   if (!REPROCESSABLE_STATES.includes(request.state) || request.removalStartedAt) {
     throw new ConflictError('error.notReprocessable', { state: request.state });

@@ -86,6 +86,8 @@ export interface ResourceDelivery extends ResourceName {
   removalAttempts?: number;
   /** Why the last removal attempt was refused, when known (the cards say it in the reader's language). */
   removalRefusal?: RemovalRefusal;
+  /** Ended for this request but left with the person: this other access package of theirs still grants it. */
+  keptBy?: string;
   updatedAt?: string;
   // displayName / appDisplayName (from ResourceName): the names at submit time, like the requester snapshot.
 }
@@ -130,6 +132,12 @@ export interface AccessRequest {
   removalStartedAt?: string;
   /** When the requester gave the access back early. */
   releasedAt?: string;
+  /**
+   * When the requester canceled the request: before delivery (it is `canceled` at once), or after a delivery that
+   * failed in part or whole (seed 000). A partly delivered one stays `partiallyDelivered`, with `removalStartedAt`,
+   * while what it delivered is removed, and becomes `canceled` once nothing is held (lifecycle.ts cancelRequest).
+   */
+  canceledAt?: string;
   /** When a removal first failed for good: the catalog's managers were alerted then, once. */
   removalFailedAt?: string;
   /** dueAt of the last expiry reminder (#7) sent, so a re-run item does not send it twice. */

@@ -32,6 +32,8 @@ export const DAY_IN_MS = 86_400_000;
  */
 export const REFRESH_STATUS: Effect = { kind: 'refreshCards', cards: ['requestStatus', 'deliveryFailedAlert'] };
 export const REFRESH_APPROVALS: Effect = { kind: 'refreshCards', cards: ['approvalRequest', 'approvalReminder'] };
+/** The catalog's index of failed deliveries follows the request's state (what `failed` lists). */
+export const SYNC_FAILED_INDEX: Effect = { kind: 'syncFailedIndex' };
 export const REFRESH_STATUS_AND_APPROVALS: Effect = {
   kind: 'refreshCards',
   cards: ['requestStatus', 'approvalRequest', 'approvalReminder'],

@@ -10,10 +10,12 @@ export const TABLE_NAMES = {
   requests: 'requests',
   /** Conversation references of people and channels. */
   conversations: 'conversations',
-  /** Indexes of pending work: the outbox index (partition `outbox`), later the schedule index. */
+  /** Work and small records: the outbox index (`outbox`), the due-time index (`due-…`), the scheduler's lease, the failed-requests index and the storage schema version (`meta`). */
   work: 'work',
   /** Requests by requester (partition = requester id), newest first. */
   requesterIndex: 'requesterIndex',
+  /** Each person's record per access package (partition = person, row = package): their latest request for it. */
+  assignments: 'assignments',
 } as const;
 export type TableKind = keyof typeof TABLE_NAMES;
 

@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
+import { startAzurite } from '../../src/local/azurite';
 import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
+import { SCHEMA_VERSION_ROW, STORAGE_SCHEMA_VERSION } from '../../src/storage/schemaVersion';
+import { createTables } from '../../src/storage/tables';
 import { RecordingLogger } from '../support/fakes';
 import { cardActions, cardOf, cardText, startFakeConnector, type FakeConnector } from '../support/fakeConnector';
 import { personalConversationId, TeamsClient } from '../support/teamsClient';
@@ -151,6 +154,28 @@ describe('e2e: start-up errors', function () {
       assert.equal(stderr.split('\n').length, 1, stderr);
       assert.match(stderr, /^Configuration error: (TABLES_CONNECTION_STRING|GRAPH_BASE_URL) /);
       assert.ok(!stderr.includes(secret), stderr);
+    }
+  });
+
+  it('refuses data of a newer storage schema version in one line naming the data directory to remove', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-data-'));
+    try {
+      // What a newer bot left under DATA_DIR.
+      const azurite = await startAzurite({ location: join(dir, 'azurite') });
+      const tables = createTables({ connectionString: azurite.connectionString });
+      await tables.ensureTables();
+      await tables.client('work').createEntity({ ...SCHEMA_VERSION_ROW, version: STORAGE_SCHEMA_VERSION + 1 });
+      await azurite.stop();
+
+      const { code, stderr } = await runBot({ DATA_DIR: dir, PORT: '0' });
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        `Start-up error: The data directory ${dir} holds data of storage schema version ${STORAGE_SCHEMA_VERSION + 1}, newer than this bot's version ${STORAGE_SCHEMA_VERSION}, ` +
+          `and there is no migration yet: run the bot version that wrote it, or remove ${dir} to start with empty storage (its requests are lost).`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

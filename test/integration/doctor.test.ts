@@ -208,6 +208,41 @@ describe('npm run doctor against the Graph emulator and Azurite', () => {
     assert.match(storage.detail, /^http:\/\/127\.0\.0\.1:9\/devstoreaccount1: creating the tables failed/);
   });
 
+  it('says the storage schema version, without recording it, and a version of another bot as a problem in the words npm start uses', async () => {
+    const env = envFor();
+    const workTable = TableClient.fromConnectionString(connectionString, `${env.TABLES_PREFIX}work`, { allowInsecureConnection: true });
+    const schemaRow = async () => find((await runDoctor(env, fast)).rows, 'storage schema');
+
+    const empty = await schemaRow();
+    assert.equal(empty.result, 'ok');
+    assert.equal(empty.detail, `no data yet: the bot records version 1 (its own) in ${env.TABLES_PREFIX}work, partition "meta" at its first start`);
+    await assert.rejects(workTable.getEntity('meta', 'schemaVersion'), /ResourceNotFound|does not exist/, 'the doctor records nothing');
+
+    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: 1 });
+    assert.deepEqual(await schemaRow(), { check: 'storage schema', result: 'ok', detail: `version 1, this bot's (recorded in ${env.TABLES_PREFIX}work, partition "meta")` });
+
+    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: 2 });
+    const { rows, exitCode } = await runDoctor(env, fast);
+    assert.equal(exitCode, 1);
+    assert.deepEqual(problems(rows), [
+      {
+        check: 'storage schema',
+        result: 'problem',
+        detail:
+          `Table Storage (TABLES_PREFIX "${env.TABLES_PREFIX}") holds data of storage schema version 2, newer than this bot's version 1, and there is no migration yet: ` +
+          'deploy the bot version that wrote it, or give this one empty storage (a new TABLES_PREFIX or another storage account).',
+      },
+    ]);
+  });
+
+  it('skips the storage schema row when storage is not usable', async () => {
+    const env = envFor(undefined, {
+      TABLES_CONNECTION_STRING: connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, 'TableEndpoint=http://127.0.0.1:9'),
+    });
+    const { rows } = await runDoctor(env, fast);
+    assert.deepEqual(find(rows, 'storage schema'), { check: 'storage schema', result: 'skipped', detail: 'storage is not usable' });
+  });
+
   describe('application permissions granted to the Graph identity', () => {
     const TEAMS_APP_ID = 'b3c1e7a2-0000-4000-8000-00000000a991';
 

@@ -15,6 +15,8 @@ import type {
   ConversationStore,
   Directory,
   FailedRequestsIndex,
+  PackageClaim,
+  PackageClaims,
   DirectoryGroup,
   DirectoryServicePrincipal,
   DirectoryUser,
@@ -413,6 +415,33 @@ export class InMemoryScheduleIndex implements ScheduleIndex {
 }
 
 /** FailedRequestsIndex in memory: request ids per catalog, in id order like the Table index's RowKeys. */
+/** PackageClaims in memory: a version per record stands in for the ETag. */
+export class InMemoryPackageClaims implements PackageClaims {
+  private readonly records = new Map<string, { requestId: string; claimedAt: string; version: number }>();
+
+  private static key(personId: string, packageId: string): string {
+    return `${personId.toLowerCase()}|${packageId}`;
+  }
+
+  async latest(personId: string, packageId: string): Promise<PackageClaim | undefined> {
+    const record = this.records.get(InMemoryPackageClaims.key(personId, packageId));
+    return record && { requestId: record.requestId, claimedAt: record.claimedAt, etag: String(record.version) };
+  }
+
+  async listForPerson(personId: string): Promise<Array<{ packageId: string; requestId: string }>> {
+    const prefix = `${personId.toLowerCase()}|`;
+    return [...this.records].filter(([key]) => key.startsWith(prefix)).map(([key, r]) => ({ packageId: key.slice(prefix.length), requestId: r.requestId }));
+  }
+
+  async claim(personId: string, packageId: string, requestId: string, claimedAt: string, previous: PackageClaim | undefined): Promise<boolean> {
+    const key = InMemoryPackageClaims.key(personId, packageId);
+    const current = this.records.get(key);
+    if (previous ? current?.version !== Number(previous.etag) : current !== undefined) return false;
+    this.records.set(key, { requestId, claimedAt, version: (current?.version ?? 0) + 1 });
+    return true;
+  }
+}
+
 export class InMemoryFailedRequestsIndex implements FailedRequestsIndex {
   private readonly byCatalog = new Map<string, Set<string>>();
 
@@ -846,6 +875,7 @@ export interface TestContext extends AppContext {
   store: InMemoryRequestStore;
   schedule: InMemoryScheduleIndex;
   failedRequests: InMemoryFailedRequestsIndex;
+  claims: InMemoryPackageClaims;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -865,6 +895,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     store: overrides.store ?? new InMemoryRequestStore(),
     schedule: overrides.schedule ?? new InMemoryScheduleIndex(),
     failedRequests: overrides.failedRequests ?? new InMemoryFailedRequestsIndex(),
+    claims: overrides.claims ?? new InMemoryPackageClaims(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

@@ -661,10 +661,18 @@ describe('requester cards', () => {
   });
 
   it('ended card (#8) gives the end date, the removed resources and how to ask again', () => {
-    const card = renderRequestCard('accessEnded', withResourceNames({ ...deliveredRequest(), state: 'accessExpired' }), { id: REQUESTER.id, locale: 'en' }, CARD_OPTIONS);
+    const ended = withResourceNames({ ...deliveredRequest(), state: 'accessExpired' });
+    const removed = { ...ended, resources: ended.resources.map((r) => ({ ...r, status: 'removed' as const })) };
+    const card = renderRequestCard('accessEnded', removed, { id: REQUESTER.id, locale: 'en' }, CARD_OPTIONS);
     const text = visibleText(card);
     assert.match(text, /^Your access to CRM users has ended\nYour access ended on Mar 19, 2026, 9:00 AM UTC/);
     assert.ok(text.includes('Removed access\nCRM Users (member)\nCRM Reader in Contoso CRM'), text);
+    // A resource another package still grants is said apart; one never delivered is not listed as removed.
+    const [group, appRole] = removed.resources;
+    const partly = { ...removed, resources: [{ ...group, keptBy: 'Sales team' }, { ...appRole, status: 'failed' as const }] };
+    const partlyText = visibleText(renderRequestCard('accessEnded', partly, { id: REQUESTER.id, locale: 'en' }, CARD_OPTIONS));
+    assert.match(partlyText, /CRM Users \(member\) stays yours: Sales team still grants it\./);
+    assert.ok(!partlyText.includes('Removed access'), partlyText);
     assert.match(text, /send "request"/);
     assert.deepEqual(actionsOf(card), []);
     assert.match(visibleText(requesterCard('accessEnded', deliveredRequest(), 'ja')), /^CRM users へのアクセスは終了しました/);

@@ -405,9 +405,10 @@ describe('domain/lifecycle', () => {
   });
 
   describe('cancelRequest', () => {
-    it('lists exactly the states before anything is delivered as cancelable', () => {
+    it('lists the states before anything is delivered, and the failed deliveries (seed 000), as cancelable', () => {
       assert.deepEqual([...CANCELABLE_STATES].sort(), ['pendingApproval', 'scheduled', 'submitted']);
-      for (const state of REQUEST_STATES) assert.equal(isCancelable(inState[state]()), CANCELABLE_STATES.includes(state), state);
+      const cancelable = [...CANCELABLE_STATES, 'partiallyDelivered', 'deliveryFailed'];
+      for (const state of REQUEST_STATES) assert.equal(isCancelable(inState[state]()), cancelable.includes(state), state);
     });
 
     for (const state of ['submitted', 'pendingApproval', 'scheduled'] as const) {
@@ -417,6 +418,7 @@ describe('domain/lifecycle', () => {
         const { next, effects } = cancelRequest(request, adele.id, now);
         assert.equal(next.state, 'canceled');
         assert.equal(next.completedAt, now.toISOString());
+        assert.equal(next.canceledAt, now.toISOString());
         assert.equal(next.updatedAt, now.toISOString());
         assert.equal(next.version, request.version + 1);
         assert.deepEqual(next.stages, request.stages);
@@ -433,7 +435,9 @@ describe('domain/lifecycle', () => {
       }
     });
 
-    for (const state of REQUEST_STATES.filter((s) => !CANCELABLE_STATES.includes(s))) {
+    // Failed deliveries can be canceled (test/unit/cancelFailedDelivery.test.ts); a canceled one is already canceled.
+    const neverCancelable = REQUEST_STATES.filter((s) => !CANCELABLE_STATES.includes(s) && !['partiallyDelivered', 'deliveryFailed', 'canceled'].includes(s));
+    for (const state of neverCancelable) {
       it(`a ${state} request cannot be canceled: 409 naming the state`, async () => {
         await rejects(
           () => cancelRequest(inState[state](), adele.id, at(5000)),
@@ -441,6 +445,10 @@ describe('domain/lifecycle', () => {
         );
       });
     }
+
+    it('a second cancel is refused: 409, already canceled', async () => {
+      await rejects(() => cancelRequest(inState.canceled(), adele.id, at(5000)), domainError(ConflictError, 'error.alreadyCanceled'));
+    });
 
     it('after a cancel no approver can decide, and no due item applies any more', async () => {
       const canceled = cancelRequest(pending(), adele.id, at(5000)).next;

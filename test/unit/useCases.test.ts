@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { domainError } from '../support/assertions';
+import { cancelRequest } from '../../src/app/cancelRequest';
 import { decideRequest, type DecideInput } from '../../src/app/decide';
 import { EffectRunner } from '../../src/app/effectRunner';
 import type { LoadedRequest } from '../../src/app/ports';
@@ -156,6 +157,7 @@ describe('use-cases on in-memory fakes', () => {
       );
       const utc = await submitRequest(t, crmInput({ startDate: '2026-03-01' }));
       assert.equal(utc.request.startDate, '2026-03-01');
+      await cancelRequest(t, { requestId: utc.request.id, actorId: adele });
       // 05:00 UTC on 2 March is still 1 March in Honolulu.
       t.clock.set('2026-03-02T05:00:00.000Z');
       await assert.rejects(submitRequest(t, crmInput({ startDate: '2026-03-01' })), domainError(ValidationError, 'error.startInPast'));

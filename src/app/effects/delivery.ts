@@ -1,44 +1,81 @@
-/** Effects that write to Graph and commit the outcome: `deliver` (grant) and `revoke` (removal at the end). */
+/**
+ * Effects that write to Graph and commit the outcome: `deliver` (grant) and `revoke` (removal at the end), each
+ * minding what the person's other access grants (domain/sharedResources.ts).
+ */
 import { recordRemoval, type RemovalResult } from '../../domain/expiry';
 import type { ResourceDelivery } from '../../domain/request';
+import { keptBy, planGrant, type OtherGrant } from '../../domain/sharedResources';
 import { recordDelivery, undeliveredResources, type GrantResult } from '../../domain/transitions';
 import type { AppContext } from '../context';
 import type { AuditNote, LoadedRequest, PendingEffect } from '../ports';
 import { policyOf } from '../requestPolicy';
+import { otherAccessOf } from '../sharedResources';
 
+/**
+ * Grants what is not delivered yet. A resource another access of the person already grants counts as delivered
+ * without a Graph write; one another access is removing right now waits (a transient failure, retried with the
+ * usual backoff) so the removal cannot take it away after this grant.
+ */
 export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, _pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const { request } = loaded;
   const todo = undeliveredResources(request);
-  const outcomes = await ctx.provisioner.grant(request.requester.id, todo.map((r) => r.resource));
-  const results: GrantResult[] = todo.map((r, i) => ({ key: r.key, ...outcomes[i] }));
+  const access = await otherAccessOf(ctx, request);
+  const plans = todo.map((r) => planGrant(r, access));
+  const toWrite = todo.filter((_, i) => plans[i].kind === 'write');
+  const written = toWrite.length > 0 ? await ctx.provisioner.grant(request.requester.id, toWrite.map((r) => r.resource)) : [];
+  let next = 0;
+  const results: GrantResult[] = todo.map((r, i) => {
+    const plan = plans[i];
+    if (plan.kind === 'write') return { key: r.key, ...written[next++] };
+    if (plan.kind === 'alreadyGranted') return { key: r.key, status: 'delivered' };
+    return { key: r.key, status: 'failed', transient: true, error: `waiting until ${describeOther(plan.by)} has removed it` };
+  });
   for (const result of results) {
     ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: result.status === 'failed' ? result.error : undefined }, 'graph write');
   }
-  const { next, effects } = recordDelivery(request, results, policyOf(ctx.catalog, request), ctx.clock.now());
-  const audit = graphAudit('graphWrite', todo, results);
-  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: done, audit });
-  ctx.logger.info({ requestId: request.id, state: next.state }, 'delivery recorded');
-  return recorded;
+  const recorded = recordDelivery(request, results, policyOf(ctx.catalog, request), ctx.clock.now());
+  const audit = graphAudit('graphWrite', todo, results, plans.map((p) => (p.kind === 'alreadyGranted' ? `delivered without a Graph write: ${describeOther(p.by)} already grants it` : undefined)));
+  const committed = await ctx.store.commit(loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
+  ctx.logger.info({ requestId: request.id, state: recorded.next.state }, 'delivery recorded');
+  return committed;
 }
 
+/**
+ * Removes what this request delivered, except what another access of the person still grants (kept, and said so
+ * on the cards and in the audit trail): that is removed when the last access granting it ends.
+ */
 export async function runRevoke(ctx: AppContext, loaded: LoadedRequest, _pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const { request } = loaded;
   const todo = request.resources.filter((r) => r.status === 'delivered');
-  const outcomes = await ctx.provisioner.revoke(request.requester.id, todo);
-  const results: RemovalResult[] = todo.map((r, i) => ({ key: r.key, ...outcomes[i] }));
-  const { next, effects } = recordRemoval(request, results, ctx.clock.now());
-  const audit = graphAudit('graphRemove', todo, results);
-  const recorded = await ctx.store.commit(loaded, next, { effects, completedEffectIds: done, audit });
-  ctx.logger.info({ requestId: request.id, state: next.state }, 'removal recorded');
-  return recorded;
+  const access = await otherAccessOf(ctx, request);
+  const kept = todo.map((r) => keptBy(r, access));
+  const toRemove = todo.filter((_, i) => !kept[i]);
+  const removed = toRemove.length > 0 ? await ctx.provisioner.revoke(request.requester.id, toRemove) : [];
+  let next = 0;
+  const results: RemovalResult[] = todo.map((r, i) => {
+    const by = kept[i];
+    return by ? { key: r.key, status: 'removed', keptBy: by.packageName } : { key: r.key, ...removed[next++] };
+  });
+  const recorded = recordRemoval(request, results, ctx.clock.now());
+  const audit = graphAudit('graphRemove', todo, results, kept.map((by) => (by ? `kept: ${describeOther(by)} still grants it` : undefined)));
+  const committed = await ctx.store.commit(loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
+  ctx.logger.info({ requestId: request.id, state: recorded.next.state }, 'removal recorded');
+  return committed;
 }
 
-/** One audit note per Graph write or removal: the resource, and 'delivered'/'removed' or why it failed. */
-function graphAudit(action: string, todo: ResourceDelivery[], results: (GrantResult | RemovalResult)[]): AuditNote[] {
+function describeOther(by: OtherGrant): string {
+  return `${by.packageName} (request ${by.requestId})`;
+}
+
+/**
+ * One audit note per resource of a Graph write or removal: the resource, and 'delivered'/'removed' or why it failed
+ * (or `instead`, when no Graph call was made for it).
+ */
+function graphAudit(action: string, todo: ResourceDelivery[], results: (GrantResult | RemovalResult)[], instead: (string | undefined)[]): AuditNote[] {
   return results.map((r, i) => ({
     action,
     detail: describeDelivery(todo[i]),
-    outcome: r.status === 'failed' ? `failed${r.transient ? ' (will retry)' : ''}: ${r.error}` : r.status,
+    outcome: instead[i] ?? (r.status === 'failed' ? `failed${r.transient ? ' (will retry)' : ''}: ${r.error}` : r.status),
   }));
 }
 

@@ -3,6 +3,7 @@
  * delivery, or a removal Graph refused) and `syncFailedIndex` (the per-catalog index that `failed` lists).
  */
 import type { Effect } from '../../domain/effects';
+import { isOpenFailure } from '../../domain/reprocess';
 import type { AppContext } from '../context';
 import type { LoadedRequest, PendingEffect } from '../ports';
 import { auditOutcomeOf, updateCard } from './cards';
@@ -28,7 +29,7 @@ export async function runAlertManagers(ctx: AppContext, loaded: LoadedRequest, p
 
 export async function runSyncFailedIndex(ctx: AppContext, loaded: LoadedRequest): Promise<void> {
   const { request } = loaded;
-  const failed = request.state === 'partiallyDelivered' || request.state === 'deliveryFailed';
-  if (failed) await ctx.failedRequests.add(request.catalogId, request.id);
+  // Canceled by the requester, or being removed: no longer a failure for the managers to reprocess.
+  if (isOpenFailure(request)) await ctx.failedRequests.add(request.catalogId, request.id);
   else await ctx.failedRequests.remove(request.catalogId, request.id);
 }

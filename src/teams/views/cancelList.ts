@@ -1,3 +1,4 @@
+import { isOpenFailure } from '../../domain/reprocess';
 import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, stateText, t, type Locale } from '../i18n';
 import { VERBS } from '../verbs';
@@ -10,7 +11,10 @@ export interface CancelListModel {
   requests: AccessRequest[];
 }
 
-/** The `cancel` command: one row per cancelable request, each with its own Cancel button. */
+/**
+ * The `cancel` command: one row per cancelable request, each with its own Cancel button; a failed delivery says
+ * when it completed (canceling it removes what it delivered).
+ */
 export function renderCancelList(model: CancelListModel, locale: Locale, options: OverviewOptions): AdaptiveCard {
   const { requests } = model;
   return renderTemplate('cancelList', {
@@ -21,10 +25,15 @@ export function renderCancelList(model: CancelListModel, locale: Locale, options
     intro: t(locale, 'cancel.intro'),
     rows: requests.map((request) => ({
       name: requestName(request, locale),
-      details: t(locale, 'cancel.details', {
-        date: formatDateTime(request.submittedAt, locale, options.timeZone),
-        state: stateText(locale, request.state),
-      }),
+      details: isOpenFailure(request)
+        ? t(locale, 'cancel.detailsFailed', {
+            date: formatDateTime(request.completedAt ?? request.updatedAt, locale, options.timeZone),
+            state: stateText(locale, request.state),
+          })
+        : t(locale, 'cancel.details', {
+            date: formatDateTime(request.submittedAt, locale, options.timeZone),
+            state: stateText(locale, request.state),
+          }),
       buttonTitle: t(locale, 'cancel.button'),
       verb: VERBS.cancelRequest,
       requestId: request.id,

@@ -1,4 +1,5 @@
-import { isReprocessable, reprocessDeadline, REPROCESS_WINDOW_DAYS, REPROCESSABLE_STATES } from '../../domain/reprocess';
+import { isBeingCanceled } from '../../domain/lifecycle';
+import { isOpenFailure, isReprocessable, reprocessDeadline, REPROCESS_WINDOW_DAYS } from '../../domain/reprocess';
 import type { AccessRequest } from '../../domain/request';
 import { formatDateTime, t, type Locale, type MessageKey } from '../i18n';
 import { VERBS } from '../verbs';
@@ -33,12 +34,14 @@ function titleKey(request: AccessRequest): MessageKey {
 
 /**
  * The managers' alert in the catalog's channel: which request, whose, which access failed and why, and until
- * when it can be reprocessed. Re-rendered as the request moves on (delivering, delivered after a reprocess).
+ * when it can be reprocessed. Re-rendered as the request moves on (delivering, delivered after a reprocess; canceled
+ * by the requester, while what it delivered is removed and after).
  */
 export function renderDeliveryFailedAlert(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
   const text = textContext(viewer, options);
   const { locale } = text;
-  const failed = REPROCESSABLE_STATES.includes(request.state);
+  if (request.canceledAt) return renderCanceledAlert(request, request.canceledAt, text);
+  const failed = isOpenFailure(request);
   const reprocessable = isReprocessable(request, options.now);
   const deadline = reprocessDeadline(request);
   let window = '';
@@ -57,6 +60,23 @@ export function renderDeliveryFailedAlert(request: AccessRequest, viewer: CardVi
     windowColor,
     showActions: reprocessable,
     showReprocess: true,
+  });
+}
+
+/** The requester canceled the failed delivery: no Reprocess any more; History stays. */
+function renderCanceledAlert(request: AccessRequest, canceledAt: string, text: TextContext): AdaptiveCard {
+  const { locale } = text;
+  const removing = isBeingCanceled(request);
+  const words = { requester: request.requester.displayName, date: formatDateTime(canceledAt, locale, text.timeZone) };
+  return renderAlert(request, text, {
+    title: t(locale, 'alert.titleCanceled', { requester: request.requester.displayName, package: request.packageName }),
+    badge: removing ? { stateText: t(locale, 'status.canceling'), stateColor: 'default' } : stateBadge(request.state, locale),
+    intro: t(locale, removing ? 'alert.canceledRemoving' : 'alert.canceled', words),
+    facts: request.completedAt ? [fact(t(locale, 'fact.completed'), formatDateTime(request.completedAt, locale, text.timeZone))] : [],
+    window: '',
+    windowColor: 'default',
+    showActions: true,
+    showReprocess: false,
   });
 }
 

@@ -167,7 +167,7 @@ export function resourceSection(resources: readonly ResourceDelivery[], locale: 
       name: deliveryLabel(delivery, locale),
       status: t(locale, `delivery.${delivery.status}`),
       statusColor: DELIVERY_COLORS[delivery.status],
-      showError: delivery.status !== 'delivered' && Boolean(delivery.lastError),
+      showError: (delivery.status !== 'delivered' && Boolean(delivery.lastError)) || Boolean(delivery.keptBy),
       error: errorLine(delivery, locale),
     })),
     showMoreResources: hiddenCount > 0,
@@ -192,8 +192,9 @@ export function requestedResourceSection(
   };
 }
 
-/** Why a resource failed: a refusal the bot knows, in words; otherwise the start of Graph's error. */
+/** Why a resource failed (a refusal the bot knows, in words; otherwise the start of Graph's error), or why it stayed. */
 function errorLine(delivery: ResourceDelivery, locale: Locale): string {
+  if (delivery.status === 'removed' && delivery.keptBy) return t(locale, 'resource.keptBy', { package: delivery.keptBy });
   if (delivery.status === 'removalFailed' && delivery.removalRefusal === 'lastOwner') return t(locale, 'resource.lastOwner');
   return t(locale, 'resource.lastError', { error: shorten(delivery.lastError ?? '', MAX_ERROR_LENGTH) });
 }

@@ -1,3 +1,4 @@
+import { isBeingCanceled } from '../../domain/lifecycle';
 import type { AccessRequest, RequestState } from '../../domain/request';
 import { formatDateTime, t, stateText } from '../i18n';
 import { renderTemplate, type AdaptiveCard } from './render';
@@ -30,6 +31,13 @@ const DELIVERY_STATES: readonly RequestState[] = [
   'accessExpired',
 ];
 
+/** Whether the card shows each resource's delivery: once delivery began, also after a failed delivery was canceled. */
+function showsDelivery(request: AccessRequest): boolean {
+  if (request.resources.length === 0) return false;
+  if (request.state === 'canceled') return request.resources.some((r) => r.status !== 'pending');
+  return DELIVERY_STATES.includes(request.state);
+}
+
 /** The requester's live card: replaces the request form and follows the request to the end. */
 export function renderRequestStatus(request: AccessRequest, viewer: CardViewer, options: RequestCardOptions): AdaptiveCard {
   const text = textContext(viewer, options);
@@ -37,7 +45,8 @@ export function renderRequestStatus(request: AccessRequest, viewer: CardViewer, 
   const stages = stageEntries(request, options, text);
   return renderTemplate('requestStatus', {
     title: t(locale, 'status.title', { package: requestName(request, locale) }),
-    ...stateBadge(request.state, locale),
+    // Canceled after a failed delivery: it says so while what it delivered is being removed.
+    ...(isBeingCanceled(request) ? { stateText: t(locale, 'status.canceling'), stateColor: 'default' } : stateBadge(request.state, locale)),
     facts: [
       fact(t(locale, 'fact.package'), request.packageName),
       submittedFact(request, text),
@@ -50,7 +59,7 @@ export function renderRequestStatus(request: AccessRequest, viewer: CardViewer, 
     showNoApprovalNeeded: stages.length === 0,
     noApprovalNeeded: t(locale, 'status.noApprovalNeeded'),
     stages,
-    showDelivery: DELIVERY_STATES.includes(request.state) && request.resources.length > 0,
+    showDelivery: showsDelivery(request),
     deliveryHeading: t(locale, 'status.deliveryHeading'),
     ...resourceSection(request.resources, locale),
   });
