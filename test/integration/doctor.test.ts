@@ -95,7 +95,7 @@ describe('npm run doctor against the Graph emulator and Azurite', () => {
     // Local mode grants all: what this catalog does not need is said so, without a warning.
     assert.match(find(rows, 'permission TeamsAppInstallation.ReadWriteSelfForUser.All').detail, /^granted, as local mode grants every permission .*TEAMS_APP_ID is empty/);
     assert.deepEqual(rows.filter((r) => r.result !== 'ok'), [], formatTable(rows));
-    assert.match(find(rows, 'catalog groups').detail, /4 references to 4 groups, all found/);
+    assert.match(find(rows, 'catalog groups').detail, /5 references to 4 groups, all found/);
     assert.match(find(rows, 'mode').detail, /checks the configured storage and GRAPH_BASE_URL/);
 
     // The probe was written under the `doctor` partition of the work table and deleted again.

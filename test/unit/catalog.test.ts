@@ -29,7 +29,7 @@ describe('catalog', () => {
   describe('catalog.sample.json', () => {
     it('loads, with lookups by package and policy and the administrators', async () => {
       const catalog = await loadCatalog(join(__dirname, '..', '..', 'catalog.sample.json'));
-      assert.deepEqual(catalog.allPackages().map((e) => e.accessPackage.id), ['crm-users', 'sales-team', 'finance-reports']);
+      assert.deepEqual(catalog.allPackages().map((e) => e.accessPackage.id), ['crm-users', 'sales-team', 'finance-reports', 'crm-members']);
       const crm = catalog.findPackage('crm-users');
       assert.equal(crm?.catalog.id, 'sales');
       assert.equal(crm?.accessPackage.resources.length, 2);
