@@ -7,7 +7,7 @@
  */
 import { decideRequest } from '../src/app/decide';
 import { EffectRunner, type RunMark } from '../src/app/effectRunner';
-import type { CommitOptions, LoadedRequest, RecordOptions, RequestStore } from '../src/app/ports';
+import type { CommitOptions, LoadedRequest, RecordOptions, RequesterPage, RequesterPageQuery, RequestStore } from '../src/app/ports';
 import { submitRequest } from '../src/app/submitRequest';
 import type { AccessRequest } from '../src/domain/request';
 import { BENCH, MANAGER_PACKAGE, benchSeed, formCardOf, round, startCore, TableTraffic, verdict, type BenchEnv, type Measured, type TrafficCounts } from './support';
@@ -105,6 +105,9 @@ class SegmentingStore implements RequestStore {
   }
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
     return this.inner.listByRequester(requesterId, limit);
+  }
+  pageOfRequester(requesterId: string, query: RequesterPageQuery): Promise<RequesterPage> {
+    return this.inner.pageOfRequester(requesterId, query);
   }
   listAudit(requestId: string) {
     return this.inner.listAudit(requestId);

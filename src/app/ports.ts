@@ -6,6 +6,7 @@ import type { Resource } from '../catalog/types';
 import type { CardKind, Effect } from '../domain/effects';
 import type { RevokeOutcome } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
+import type { RequesterPosition } from '../domain/requesterOverview';
 import type { DueItem } from '../domain/schedule';
 
 export interface Clock {
@@ -124,8 +125,34 @@ export interface RequestStore {
   releaseIfIdle(requestId: string, known?: LoadedRequest): Promise<void>;
   /** Requests of one requester, newest first. */
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
+  /**
+   * One page of a requester's `status` (see RequesterPageQuery). The requests that are not over come from a
+   * small per-requester index, so finding them never scans the requester's history.
+   */
+  pageOfRequester(requesterId: string, query: RequesterPageQuery): Promise<RequesterPage>;
   /** The request's audit trail, oldest first (not read by `get`). */
   listAudit(requestId: string): Promise<AuditEntry[]>;
+}
+
+/** What one page of `status` reads; a part left out is not read. */
+export interface RequesterPageQuery {
+  /** The requests that are not over (access held, open), newest first: `limit` of them after `after` (from the newest without it). */
+  current?: { after?: RequesterPosition; limit: number };
+  /** All the requester's requests, newest first: `limit` of them after `after`, of which the finished ones are returned. */
+  history?: { after?: RequesterPosition; limit: number };
+}
+
+export interface RequesterPage {
+  /** Up to `current.limit` requests that are not over, newest first. */
+  current: AccessRequest[];
+  /** How many requests that are not over come after those (from `currentNext`). */
+  currentNotShown: number;
+  /** Where the requests that are not over go on, when some follow. */
+  currentNext?: RequesterPosition;
+  /** The finished requests among the `history.limit` read, newest first. */
+  finished: AccessRequest[];
+  /** Where the history goes on, when more requests follow. */
+  historyNext?: RequesterPosition;
 }
 
 /** A person's latest request for one access package, as read with its ETag (see PackageClaims). */

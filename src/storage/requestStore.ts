@@ -5,15 +5,27 @@
  * A read is one partition query; a write is one entity-group transaction guarded by the request row's ETag.
  * Two indexes live in other partitions (requestIndexes.ts), so they are written before the transaction (a
  * stale index row is harmless, a missing one is not): `work` partition `outbox` (requests with pending
- * effects) and `requesterIndex` (requests by requester, newest first).
+ * effects) and `requesterIndex` (requests by requester, newest first, and those not over yet: `live|` rows,
+ * deleted after the commit that ends the request).
  */
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TableTransactionResponse, type TransactionAction } from '@azure/data-tables';
-import type { AuditEntry, CommitOptions, LoadedRequest, PendingEffect, PostedCard, RecordOptions, RequestStore } from '../app/ports';
+import type {
+  AuditEntry,
+  CommitOptions,
+  LoadedRequest,
+  PendingEffect,
+  PostedCard,
+  RecordOptions,
+  RequesterPage,
+  RequesterPageQuery,
+  RequestStore,
+} from '../app/ports';
 import { ConcurrencyError, ConflictError } from '../domain/errors';
 import type { AccessRequest } from '../domain/request';
+import { comparePositions, isOver } from '../domain/requesterOverview';
 import { auditActions, readAuditRow, recordedAuditRows, versionOfEffect } from './auditRows';
-import { indexes, isAbandoned, OutboxIndex, RequesterIndex } from './requestIndexes';
+import { indexes, isAbandoned, OutboxIndex, RequesterIndex, type CurrentEntry } from './requestIndexes';
 import {
   AUDIT_END,
   AUDIT_PREFIX,
@@ -75,7 +87,7 @@ export class TableRequestStore implements RequestStore {
     checkTransactionSize(request.id, actions);
 
     await Promise.all([
-      this.requesterIndex.upsert(request),
+      this.requesterIndex.write(request),
       effects.length ? this.outboxIndex.upsert(request.id, request.version) : undefined,
     ]);
 
@@ -149,6 +161,8 @@ export class TableRequestStore implements RequestStore {
       }
     }
 
+    if (isOver(next) && !isOver(current)) await this.forgetCurrent(next);
+
     const done = new Set(options.completedEffectIds ?? []);
     const pending = [...loaded.effects.filter((e) => !done.has(e.id)), ...effects];
     return this.loaded(next, requestRowEtag(response, actions.length), mergeCards(loaded.cards, cards), pending, rows);
@@ -219,6 +233,49 @@ export class TableRequestStore implements RequestStore {
     return found;
   }
 
+  /**
+   * Table round trips of one page: the `live|` rows and a history page, read at once (2 queries; 1000 `live|`
+   * rows a page), then every request shown read at once (at most current.limit + history.limit point reads,
+   * fewer when both name one), and a delete per `live|` row found stale (rare: a crash after a commit that
+   * ended a request). So `status` costs 2 sequential waves and at most 2 + current.limit + history.limit calls.
+   * Once per requester, the first page also indexes the requests stored before `live|` rows existed (their
+   * history is read once: a query and a point read per request, a transaction per 100 rows written).
+   */
+  async pageOfRequester(requesterId: string, query: RequesterPageQuery): Promise<RequesterPage> {
+    const page: RequesterPage = { current: [], currentNotShown: 0, finished: [] };
+    const [current, history] = await Promise.all([
+      query.current ? this.currentEntries(requesterId) : [],
+      query.history ? this.requesterIndex.history(requesterId, query.history.limit + 1, query.history.after) : [],
+    ]);
+
+    // The current requests after the position. A row of a create that failed (a duplicate id) is read and dropped below.
+    const after = query.current?.after;
+    const following = after ? current.filter((entry) => comparePositions(entry.position, after) > 0) : current;
+    const shown = following.slice(0, Math.max(0, query.current?.limit ?? 0));
+    page.currentNotShown = following.length - shown.length;
+    if (page.currentNotShown > 0) page.currentNext = shown.at(-1)?.position ?? after;
+    const historyShown = history.slice(0, query.history?.limit ?? 0);
+    if (history.length > historyShown.length) page.historyNext = historyShown.at(-1)?.position;
+
+    const ids = [...new Set([...shown, ...historyShown].map((entry) => entry.requestId))];
+    const loaded = new Map((await Promise.all(ids.map((id) => this.get(id)))).flatMap((l) => (l ? [[l.request.id, l.request] as const] : [])));
+
+    const stale: CurrentEntry[] = [];
+    for (const entry of shown) {
+      const request = loaded.get(entry.requestId);
+      if (request && indexes(entry, request) && !isOver(request)) page.current.push(request);
+      // Over (its delete was lost), a failed create's row, or a create that never landed: dropped.
+      else if (request || isAbandoned(entry)) stale.push(entry);
+    }
+    for (const entry of historyShown) {
+      const request = loaded.get(entry.requestId);
+      if (request && indexes(entry, request) && isOver(request)) page.finished.push(request);
+    }
+    // Reading must not fail for want of tidying: a row that stays is dropped by a later read.
+    await Promise.all(stale.map((entry) => this.requesterIndex.forgetCurrent(requesterId, entry.rowKey ?? '').catch(() => undefined)));
+    return page;
+  }
+
   async listAudit(requestId: string): Promise<AuditEntry[]> {
     const partition = encodeKey(requestId);
     const entries: AuditEntry[] = [];
@@ -239,6 +296,31 @@ export class TableRequestStore implements RequestStore {
     const result: LoadedRequest = { request, etag, cards, effects };
     this.snapshots.set(result, snapshot);
     return result;
+  }
+
+  /** The requester's `live|` rows, newest first; the first time, after indexing the requests stored before them. */
+  private async currentEntries(requesterId: string): Promise<CurrentEntry[]> {
+    const read = await this.requesterIndex.current(requesterId);
+    if (read.complete) return read.entries;
+    for await (const entries of this.requesterIndex.pages(requesterId, 100)) {
+      const requests = await Promise.all(entries.map((entry) => this.get(entry.requestId)));
+      await this.requesterIndex.addCurrent(
+        entries.flatMap((entry, i) => {
+          const request = requests[i]?.request;
+          return request && indexes(entry, request) && !isOver(request) ? [request] : [];
+        }),
+      );
+    }
+    await this.requesterIndex.markCurrentComplete(requesterId);
+    return (await this.requesterIndex.current(requesterId)).entries;
+  }
+
+  /**
+   * After the commit that ended a request: its `live|` row goes. The commit has landed, so a failure here must
+   * not look like a failed commit; the row left behind is dropped by the next `status` that reads it.
+   */
+  private async forgetCurrent(request: AccessRequest): Promise<void> {
+    await this.requesterIndex.forgetCurrent(request.requester.id, this.requesterIndex.currentRowKey(request)).catch(() => undefined);
   }
 
   /** The request row's version (undefined if there is no request) and the RowKeys of its outbox rows. */

@@ -12,7 +12,7 @@ export const TABLE_NAMES = {
   conversations: 'conversations',
   /** Work and small records: the outbox index (`outbox`), the due-time index (`due-…`), the scheduler's lease, the failed-requests index and the storage schema version (`meta`). */
   work: 'work',
-  /** Requests by requester (partition = requester id), newest first. */
+  /** Requests by requester (partition = requester id), newest first, and (`live|` rows) those not over yet. */
   requesterIndex: 'requesterIndex',
   /** Each person's record per access package (partition = person, row = package): their latest request for it. */
   assignments: 'assignments',

@@ -17,6 +17,7 @@ import {
   refreshCardAction,
   releaseAccessAction,
   reprocessAction,
+  statusMoreAction,
   submitRequestAction,
   type CardActionDeps,
 } from './cardActions';
@@ -48,6 +49,7 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.cancelRequest]: cancelRequestAction,
   [VERBS.extendAccess]: extendAccessAction,
   [VERBS.releaseAccess]: releaseAccessAction,
+  [VERBS.statusMore]: statusMoreAction,
   [VERBS.refreshCard]: refreshCardAction,
   [VERBS.reprocess]: reprocessAction,
   [VERBS.history]: historyAction,

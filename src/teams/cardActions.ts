@@ -17,14 +17,11 @@ import { aadObjectIdOf, timeZoneOf } from './activity';
 import { afterResponse } from './afterResponse';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
-import { parseDecisionPayload, parseReprocessPayload, parseRequestRef, parseSubmitPayload } from './payloads';
+import { myRequestsCard } from './commands';
+import { parseDecisionPayload, parseReprocessPayload, parseRequestRef, parseStatusMorePayload, parseSubmitPayload } from './payloads';
 import { refreshesForApprovers, requestCardFor } from './requestCards';
 import type { TeamsUserIds } from './teamsUserIds';
-import { renderMyRequests } from './views';
 import { renderReprocessOutcome, renderRequestHistory, type AdaptiveCard } from './views';
-
-/** How many of the requester's requests the `status` card shows (as the `status` command). */
-const STATUS_REQUESTS = 20;
 
 export interface CardActionDeps {
   app: AppContext;
@@ -148,11 +145,19 @@ export async function releaseAccessAction(deps: CardActionDeps, context: TurnCon
   const { requestId } = parseRequestRef(data);
   const actorId = actorIdOf(context);
   const released = await releaseAccess(deps.app, { requestId, actorId });
-  const requests = await deps.app.store.listByRequester(actorId, STATUS_REQUESTS);
-  await sendCard(context, renderMyRequests({ requests }, localeOf(context.activity.locale), { now: deps.app.clock.now() }));
+  await sendCard(context, await myRequestsCard(deps.app, actorId, localeOf(context.activity.locale)));
   afterResponse(context, () => {
     deps.effects.kick(released.request.id);
     const extensionId = released.request.pendingExtension?.requestId;
     if (extensionId) deps.effects.kick(extensionId);
   });
+}
+
+/**
+ * "Show more" on `status`: the next page, from the cursor the button carries (untrusted: a malformed one is 400).
+ * The clicker's own requests only, whatever the cursor names; no request changes.
+ */
+export async function statusMoreAction(deps: CardActionDeps, context: TurnContext, data: unknown): Promise<void> {
+  const cursor = parseStatusMorePayload(data);
+  await sendCard(context, await myRequestsCard(deps.app, actorIdOf(context), localeOf(context.activity.locale), cursor));
 }

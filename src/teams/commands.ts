@@ -6,8 +6,10 @@ import { MessageFactory, type TurnContext } from 'botbuilder';
 import type { AppContext } from '../app/context';
 import { requestableOptions } from '../app/eligibility';
 import { failedRequestsForChannel } from '../app/failedRequests';
+import { statusPage, type StatusCursor } from '../app/statusPage';
 import { aadObjectIdOf, channelIdOf } from './activity';
-import { localeOf, t } from './i18n';
+import { localeOf, t, type Locale } from './i18n';
+import { statusCursorToken } from './payloads';
 import { isCancelable } from '../domain/lifecycle';
 import {
   cardAttachment,
@@ -19,8 +21,8 @@ import {
   type AdaptiveCard,
 } from './views';
 
-/** How many of a person's requests `status` and `cancel` look at, newest first. */
-const RECENT_REQUESTS = 20;
+/** How many of a person's requests that are not over `cancel` lists, newest first (a card stays small). */
+const CANCEL_LIST_LIMIT = 25;
 
 export async function showRequestForm(ctx: AppContext, context: TurnContext): Promise<void> {
   const locale = localeOf(context.activity.locale);
@@ -71,15 +73,23 @@ async function sendCard(context: TurnContext, card: AdaptiveCard): Promise<void>
   await context.sendActivity(MessageFactory.attachment(cardAttachment(card)));
 }
 
+/** A page of `status` (the first without a cursor; the "more" button's next ones with it). */
+export async function myRequestsCard(ctx: AppContext, requesterId: string, locale: Locale, cursor?: StatusCursor): Promise<AdaptiveCard> {
+  const page = await statusPage(ctx, requesterId, cursor);
+  const more = page.next ? statusCursorToken(page.next) : undefined;
+  return renderMyRequests({ requests: page.requests, notShown: page.notShown, more, continued: page.continued }, locale, { now: ctx.clock.now() });
+}
+
 export async function showMyRequests(ctx: AppContext, context: TurnContext): Promise<void> {
   const userId = aadObjectIdOf(context.activity);
-  const requests = userId ? await ctx.store.listByRequester(userId, RECENT_REQUESTS) : [];
-  await sendCard(context, renderMyRequests({ requests }, localeOf(context.activity.locale), { now: ctx.clock.now() }));
+  const locale = localeOf(context.activity.locale);
+  await sendCard(context, userId ? await myRequestsCard(ctx, userId, locale) : renderMyRequests({ requests: [] }, locale, { now: ctx.clock.now() }));
 }
 
 export async function showCancelList(ctx: AppContext, context: TurnContext): Promise<void> {
   const userId = aadObjectIdOf(context.activity);
-  const requests = userId ? await ctx.store.listByRequester(userId, RECENT_REQUESTS) : [];
+  // Only requests that are not over can be canceled: the per-requester index of those, however old they are.
+  const requests = userId ? (await ctx.store.pageOfRequester(userId, { current: { limit: CANCEL_LIST_LIMIT } })).current : [];
   const cancelable = requests.filter(isCancelable);
   await sendCard(context, renderCancelList({ requests: cancelable }, localeOf(context.activity.locale), { now: ctx.clock.now() }));
 }

@@ -63,18 +63,21 @@ export class ConnectorCalls {
   async paced(tenantId: string | undefined, conversationId: string | undefined, call: () => Promise<void>): Promise<boolean> {
     let throttled = false;
     for (let attempt = 0; ; attempt++) {
-      await this.pacer.acquire(tenantId ?? ANY_TENANT, conversationId);
-      try {
-        await call();
-        return throttled;
-      } catch (err) {
-        const status = statusCodeOf(err);
-        if (status === undefined || !RETRIED_STATUS.has(status) || attempt >= this.retry.maxRetries) throw err;
-        if (status === 429) throttled = true;
-        const backoff = this.retry.baseDelayInMs * 2 ** attempt;
-        const wait = (status === 429 ? retryAfterInMsOf(err) : undefined) ?? backoff;
-        await this.time.sleep(Math.min(wait, this.retry.maxDelayInMs));
-      }
+      const release = await this.pacer.acquire(tenantId ?? ANY_TENANT, conversationId);
+      const outcome = await call().then(
+        () => ({ ok: true as const }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+      // Counted as in flight until here: Teams may have counted it at any moment in between.
+      release();
+      if (outcome.ok) return throttled;
+      const { err } = outcome;
+      const status = statusCodeOf(err);
+      if (status === undefined || !RETRIED_STATUS.has(status) || attempt >= this.retry.maxRetries) throw err;
+      if (status === 429) throttled = true;
+      const backoff = this.retry.baseDelayInMs * 2 ** attempt;
+      const wait = (status === 429 ? retryAfterInMsOf(err) : undefined) ?? backoff;
+      await this.time.sleep(Math.min(wait, this.retry.maxDelayInMs));
     }
   }
 

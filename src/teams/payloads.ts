@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
 import { MAX_REPROCESS_BATCH } from '../domain/reprocess';
+import { LATEST_TIME_IN_MS, type RequesterPosition } from '../domain/requesterOverview';
+import type { StatusCursor } from '../app/statusPage';
 
 /** Loose bounds: the use-cases give the precise, friendly limits (e.g. 1000 characters of justification). */
 const text = (max: number) => z.string().max(max).optional();
@@ -60,3 +62,36 @@ export function parseReprocessPayload(data: unknown): string[] {
 }
 
 export const parseRequestRef = (data: unknown): z.infer<typeof requestRefSchema> => parse(requestRefSchema, data);
+
+/**
+ * The "more" button of `status` carries one opaque cursor: base64url of `{"c":[time,id],"h":[time,id]}` (where the
+ * requests not over and the history go on). Decoded with a schema like any card data; it only ever pages through
+ * the clicker's own requests, so a forged one shows nothing a genuine one would not.
+ */
+const MAX_CURSOR_LENGTH = 400;
+const positionSchema = z.tuple([z.number().int().min(0).max(LATEST_TIME_IN_MS), z.string().uuid()]);
+const cursorSchema = z
+  .object({ c: positionSchema.optional(), h: positionSchema.optional() })
+  .strict()
+  .refine((cursor) => cursor.c !== undefined || cursor.h !== undefined);
+const morePayloadSchema = z.object({ cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).regex(/^[A-Za-z0-9_-]+$/) });
+
+export function statusCursorToken(cursor: StatusCursor): string {
+  const pair = (position: RequesterPosition | undefined) => (position ? [position.time, position.requestId] : undefined);
+  return Buffer.from(JSON.stringify({ c: pair(cursor.current), h: pair(cursor.history) }), 'utf8').toString('base64url');
+}
+
+export function parseStatusMorePayload(data: unknown): StatusCursor {
+  const { cursor } = parse(morePayloadSchema, data);
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new ValidationError('error.badAction');
+  }
+  const { c, h } = parse(cursorSchema, decoded);
+  return {
+    ...(c ? { current: { time: c[0], requestId: c[1] } } : {}),
+    ...(h ? { history: { time: h[0], requestId: h[1] } } : {}),
+  };
+}

@@ -1,8 +1,11 @@
 /**
  * Keeps proactive sends within Teams' rate limits (PRODUCT.md): per bot per conversation 7 per second and 60
- * per 30 seconds; per app per tenant 50 per second. Every limit is a sliding window over the times of the sends
- * it granted (a token bucket whose tokens come back exactly one window after they were spent), so no window of
- * that length ever holds more sends than the limit, wherever it starts.
+ * per 30 seconds; per app per tenant 50 per second. Every limit is a sliding window over the sends it granted.
+ *
+ * A send counts from the moment it is granted until it completes, and then at its completion time: Teams counts a
+ * call when it arrives, which is somewhere in between. Counted that way, no window of arrivals can hold more
+ * sends than the limit, whatever the network or a busy event loop does to the calls in flight (counting at the
+ * grant alone let a delayed call land in the next window with the calls granted after it: 51 in one second, once).
  *
  * Waiters are served in arrival order: a send is granted as soon as every window it counts against has room,
  * earlier waiters first. One waiting on its own busy conversation does not hold up sends to other conversations.
@@ -19,10 +22,7 @@ export interface RateLimit {
 export interface PacingLimits {
   perConversation: RateLimit[];
   perTenant: RateLimit[];
-  /**
-   * Added to every window: sends granted a window apart can arrive at Teams closer together (network jitter),
-   * so a little slack keeps Teams' own count within the limit too.
-   */
+  /** Added to every window: a little slack for clocks (Teams' and ours) that do not tick exactly alike. */
   marginInMs?: number;
 }
 
@@ -46,7 +46,7 @@ export const systemPacerTime: PacerTime = {
   sleep: (ms) => new Promise((done) => setTimeout(done, ms).unref()),
 };
 
-/** The sends granted against one key: their times, oldest first, kept as long as the longest window. */
+/** The sends granted against one key: completion times, oldest first, then the ones in flight (Infinity). */
 class SendLog {
   readonly times: number[] = [];
 
@@ -55,28 +55,42 @@ class SendLog {
     private readonly marginInMs: number,
   ) {}
 
-  /** The earliest time at or after `now` when one more send fits in every window. */
+  /** The earliest time at or after `now` when one more send fits in every window (Infinity: wait for a completion). */
   earliest(now: number): number {
     let at = now;
     for (const { limit, windowInMs } of this.limits) {
       if (limit <= 0) return Number.POSITIVE_INFINITY;
-      // Sends in (t - window, t]: the (limit)-th newest must have left the window.
+      // Sends in (t - window, t] or in flight: the (limit)-th newest must have left the window.
       if (this.times.length >= limit) at = Math.max(at, this.times[this.times.length - limit] + windowInMs + this.marginInMs);
     }
     return at;
   }
 
-  add(at: number): void {
-    this.times.push(at);
+  /** A send granted now: in flight until `complete`. */
+  start(now: number): void {
+    this.times.push(Number.POSITIVE_INFINITY);
     const keep = Math.max(...this.limits.map((l) => l.windowInMs)) + this.marginInMs;
-    while (this.times.length && this.times[0] <= at - keep) this.times.shift();
+    while (this.times.length && this.times[0] <= now - keep) this.times.shift();
+  }
+
+  /** One send in flight completed at `at`: it counts from then on, in time order. */
+  complete(at: number): void {
+    const inFlight = this.times.indexOf(Number.POSITIVE_INFINITY);
+    if (inFlight < 0) return;
+    this.times.splice(inFlight, 1);
+    let i = this.times.length;
+    while (i > 0 && this.times[i - 1] > at) i--;
+    this.times.splice(i, 0, at);
   }
 }
 
 interface Waiter {
   logs: SendLog[];
-  grant(): void;
+  grant(release: () => void): void;
 }
+
+/** Ends a granted send: call it once the call has completed (answered or failed). */
+export type ReleaseSend = () => void;
 
 export class SendPacer {
   private readonly logs = new Map<string, SendLog>();
@@ -90,16 +104,27 @@ export class SendPacer {
   ) {}
 
   /**
-   * Resolves when one more send may go to `conversationId` in `tenantId`, and counts it. Without a conversation
-   * (creating one) only the tenant's limit applies.
+   * Resolves when one more send may go to `conversationId` in `tenantId`, and counts it as in flight until the
+   * returned release is called. Without a conversation (creating one) only the tenant's limit applies.
    */
-  acquire(tenantId: string, conversationId?: string): Promise<void> {
+  acquire(tenantId: string, conversationId?: string): Promise<ReleaseSend> {
     const logs = [this.log(`tenant|${tenantId}`, this.limits.perTenant)];
     if (conversationId !== undefined) logs.push(this.log(`conversation|${conversationId}`, this.limits.perConversation));
-    return new Promise<void>((grant) => {
+    return new Promise<ReleaseSend>((grant) => {
       this.queue.push({ logs, grant });
       this.grantReady();
     });
+  }
+
+  private releaser(logs: SendLog[]): ReleaseSend {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const now = this.time.now();
+      for (const log of logs) log.complete(now);
+      this.grantReady();
+    };
   }
 
   /** How many sends are waiting for room. */
@@ -124,9 +149,9 @@ export class SendPacer {
       const waiter = this.queue[i];
       const at = Math.max(...waiter.logs.map((log) => log.earliest(now)));
       if (at <= now) {
-        for (const log of waiter.logs) log.add(now);
+        for (const log of waiter.logs) log.start(now);
         this.queue.splice(i, 1);
-        waiter.grant();
+        waiter.grant(this.releaser(waiter.logs));
       } else {
         next = Math.min(next, at);
         i++;

@@ -7,6 +7,8 @@ export const VERBS = {
   /** The requester extends their access (#7 card) or gives it back early (`status` card). */
   extendAccess: 'access.extend',
   releaseAccess: 'access.release',
+  /** The requester pages on through `status` (the access and open requests not shown, older requests). */
+  statusMore: 'status.more',
   /** A manager re-runs the delivery of failed requests (one from the alert card, several from `failed`). */
   reprocess: 'request.reprocess',
   /** A manager opens a request's audit trail. */

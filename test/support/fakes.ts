@@ -30,6 +30,8 @@ import type {
   PostedCard,
   Provisioner,
   RecordOptions,
+  RequesterPage,
+  RequesterPageQuery,
   RequestStore,
   ScheduleIndex,
   SendOutcome,
@@ -42,6 +44,7 @@ import type { CardKind, Effect } from '../../src/domain/effects';
 import { ConcurrencyError, ConflictError } from '../../src/domain/errors';
 import { summarizeTransition } from '../../src/domain/audit';
 import type { AccessRequest } from '../../src/domain/request';
+import { comparePositions, isOver, positionOf } from '../../src/domain/requesterOverview';
 import { dueItemKey, type DueItem } from '../../src/domain/schedule';
 import { normalizeDueItem } from '../../src/storage/scheduleIndex';
 
@@ -344,6 +347,30 @@ export class InMemoryRequestStore implements RequestStore {
       .sort((a, b) => b.request.submittedAt.localeCompare(a.request.submittedAt) || b.createdSeq - a.createdSeq)
       .slice(0, Math.max(0, limit))
       .map((p) => copy(p.request));
+  }
+
+  /** As the Table store pages it (newest first by submit time, then id), without its index: read from the requests. */
+  async pageOfRequester(requesterId: string, query: RequesterPageQuery): Promise<RequesterPage> {
+    await tick();
+    const all = [...this.partitions.values()]
+      .map((p) => p.request)
+      .filter((r) => r.requester.id === requesterId)
+      .sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
+    const after = (from?: { time: number; requestId: string }) => (r: AccessRequest) => !from || comparePositions(positionOf(r), from) > 0;
+    const page: RequesterPage = { current: [], currentNotShown: 0, finished: [] };
+    if (query.current) {
+      const following = all.filter((r) => !isOver(r)).filter(after(query.current.after));
+      page.current = following.slice(0, Math.max(0, query.current.limit)).map(copy);
+      page.currentNotShown = following.length - page.current.length;
+      if (page.currentNotShown > 0) page.currentNext = page.current.length ? positionOf(page.current[page.current.length - 1]) : query.current.after;
+    }
+    if (query.history) {
+      const following = all.filter(after(query.history.after));
+      const read = following.slice(0, Math.max(0, query.history.limit));
+      page.finished = read.filter(isOver).map(copy);
+      if (following.length > read.length && read.length) page.historyNext = positionOf(read[read.length - 1]);
+    }
+    return page;
   }
 
   async listAudit(requestId: string): Promise<AuditEntry[]> {

@@ -29,6 +29,7 @@ import {
 import { cardsDirectory, renderTemplate } from '../../src/teams/views/render';
 import { MAX_RESOURCE_ROWS } from '../../src/teams/views/requestParts';
 import { parseCard } from '../support/adaptiveCards';
+import { statusSections } from '../support/statusCard';
 import {
   ACCESS_ENDS_AT,
   APPROVER,
@@ -671,7 +672,7 @@ describe('requester cards', () => {
     const [group, appRole] = removed.resources;
     const partly = { ...removed, resources: [{ ...group, keptBy: 'Sales team' }, { ...appRole, status: 'failed' as const }] };
     const partlyText = visibleText(renderRequestCard('accessEnded', partly, { id: REQUESTER.id, locale: 'en' }, CARD_OPTIONS));
-    assert.match(partlyText, /CRM Users \(member\) stays yours: Sales team still grants it\./);
+    assert.match(partlyText, /Your access ended on Mar 19, 2026, 9:00 AM UTC\. CRM Users \(member\) stays yours: Sales team still grants it\./);
     assert.ok(!partlyText.includes('Removed access'), partlyText);
     assert.match(text, /send "request"/);
     assert.deepEqual(actionsOf(card), []);
@@ -840,25 +841,14 @@ describe('i18n', () => {
 
 describe('status and cancel views', () => {
   /** The package names under each section heading, in order. */
-  function sections(card: AdaptiveCard): Record<string, string[]> {
-    const result: Record<string, string[]> = {};
-    for (const section of card.body.slice(1) as Json[]) {
-      const items = (section.items ?? []) as Json[];
-      if (items.length === 0) continue;
-      const heading = String(items[0].text);
-      result[heading] = items.slice(1).map((entry) => {
-        const [columns] = entry.items as Json[];
-        return String(((columns.columns as Json[])[0].items as Json[])[0].text);
-      });
-    }
-    return result;
-  }
+  const sections = statusSections;
 
-  it('status shows my access first, then my other requests', () => {
+  it('status shows my access first, then my open requests, then the finished ones', () => {
     const card = renderMyRequests({ requests: requestHistory() }, 'en', { now: NOW });
     assert.deepEqual(sections(card), {
       'Your access': ['Sales team', 'CRM users'],
-      'Your requests': ['Marketing assets', 'Expense report viewers', 'Finance reports'],
+      'Open requests': ['Marketing assets', 'Expense report viewers'],
+      'Recent requests': ['Finance reports'],
     });
     assert.equal(String((card.body[0] as Json).text), 'Your access and requests');
     // One "Give up access" per access row; none on the other requests.
@@ -898,7 +888,7 @@ describe('status and cancel views', () => {
     const empty = renderMyRequests({ requests: [] }, 'en', { now: NOW });
     assert.match(visibleText(empty), /no access packages and no requests yet\. Send "request"/);
     assert.deepEqual(sections(empty), {});
-    assert.deepEqual(Object.keys(sections(renderMyRequests({ requests: [buildRequest()] }, 'en', { now: NOW }))), ['Your requests']);
+    assert.deepEqual(Object.keys(sections(renderMyRequests({ requests: [buildRequest()] }, 'en', { now: NOW }))), ['Open requests']);
   });
 
   it('cancel lists each request with its own Cancel button carrying its id and version', () => {

@@ -50,7 +50,10 @@ describe('SendPacer (Teams rate limits)', () => {
     const time = new VirtualTime();
     const pacer = new SendPacer(TEAMS_LIMITS, time);
     const granted: number[] = [];
-    const all = Array.from({ length: 130 }, () => pacer.acquire('t1', 'c1').then(() => granted.push(time.now())));
+    const all = Array.from({ length: 130 }, () => pacer.acquire('t1', 'c1').then((release) => {
+      release();
+      granted.push(time.now());
+    }));
     await time.run();
     await Promise.all(all);
     assert.equal(granted.length, 130);
@@ -70,7 +73,8 @@ describe('SendPacer (Teams rate limits)', () => {
       for (let n = 0; n < 3; n++) {
         const id = `c${c}`;
         all.push(
-          pacer.acquire('t1', id).then(() => {
+          pacer.acquire('t1', id).then((release) => {
+            release();
             tenant.push(time.now());
             byConversation.set(id, [...(byConversation.get(id) ?? []), time.now()]);
           }),
@@ -79,7 +83,7 @@ describe('SendPacer (Teams rate limits)', () => {
     }
     // Another tenant is not held back by the first.
     let otherAt: number | undefined;
-    all.push(pacer.acquire('t2', 'x').then(() => void (otherAt = time.now())));
+    all.push(pacer.acquire('t2', 'x').then((release) => void (release(), (otherAt = time.now()))));
     await time.run();
     await Promise.all(all);
     assert.equal(tenant.length, 180);
@@ -92,19 +96,37 @@ describe('SendPacer (Teams rate limits)', () => {
     const time = new VirtualTime();
     const pacer = new SendPacer({ perConversation: [{ limit: 2, windowInMs: 1_000 }], perTenant: [{ limit: 100, windowInMs: 1_000 }] }, time);
     const order: string[] = [];
-    const all = ['a1', 'a2', 'a3', 'a4', 'b1', 'a5', 'b2'].map((name) => pacer.acquire('t', name[0]).then(() => order.push(name)));
+    const all = ['a1', 'a2', 'a3', 'a4', 'b1', 'a5', 'b2'].map((name) => pacer.acquire('t', name[0]).then((release) => (release(), order.push(name))));
     await time.run();
     await Promise.all(all);
     assert.deepEqual(order, ['a1', 'a2', 'b1', 'b2', 'a3', 'a4', 'a5']);
   });
 
+  it('counts a send until it completes: a slow call keeps its place, so no window of arrivals can hold more', async () => {
+    const time = new VirtualTime();
+    const pacer = new SendPacer({ perConversation: [], perTenant: [{ limit: 1, windowInMs: 1_000 }] }, time);
+    const releaseFirst = await pacer.acquire('t');
+    let secondAt: number | undefined;
+    let waitingAtCompletion = 0;
+    const second = pacer.acquire('t').then((release) => void (release(), (secondAt = time.now())));
+    // The first call completes 5 s later: until then the second waits, Teams may not have counted the first yet.
+    void time.sleep(5_000).then(() => {
+      waitingAtCompletion = pacer.waiting;
+      releaseFirst();
+    });
+    await time.run();
+    await second;
+    assert.equal(waitingAtCompletion, 1);
+    assert.equal(secondAt, 1_000_000 + 5_000 + 1_000, 'a window after the first completed');
+  });
+
   it('keeps no state between pacers', async () => {
     const time = new VirtualTime();
     const first = new SendPacer({ perConversation: [{ limit: 1, windowInMs: 1_000 }], perTenant: [] }, time);
-    await first.acquire('t', 'c');
+    (await first.acquire('t', 'c'))();
     const second = new SendPacer({ perConversation: [{ limit: 1, windowInMs: 1_000 }], perTenant: [] }, time);
     let granted = false;
-    void second.acquire('t', 'c').then(() => void (granted = true));
+    void second.acquire('t', 'c').then((release) => void (release(), (granted = true)));
     await flush();
     assert.equal(granted, true);
     assert.equal(first.waiting, 0);

@@ -134,6 +134,7 @@ export const en = {
 
   'ended.title': 'Your access to {package} has ended',
   'ended.message': 'Your access ended on {date}, and the access below was removed.',
+  'ended.messageNothingRemoved': 'Your access ended on {date}.',
   'ended.resourcesHeading': 'Removed access',
   'ended.kept': '{resource} stays yours: {package} still grants it.',
   'ended.nextStep': 'If you need this access again, send "request" to submit a new request.',
@@ -152,9 +153,16 @@ export const en = {
   'release.extensionPending': 'Extension waiting for approval (until {date})',
 
   'myRequests.title': 'Your access and requests',
+  'myRequests.titleContinued': 'Your access and requests (continued)',
   'myRequests.accessHeading': 'Your access',
-  'myRequests.requestsHeading': 'Your requests',
+  'myRequests.openHeading': 'Open requests',
+  'myRequests.recentHeading': 'Recent requests',
+  'myRequests.earlierHeading': 'Earlier requests',
+  'myRequests.finishedLine': '{state} · submitted {date}',
+  'myRequests.notShown': 'Not shown here: {count} more of your access and open requests. "Show more" lists them.',
+  'myRequests.more': 'Show more',
   'myRequests.empty': 'You have no access packages and no requests yet. Send "request" to ask for access.',
+  'myRequests.nothingMore': 'Nothing more to show. Send "status" to see your access and requests from the start.',
   'myRequests.noEndDate': 'No end date',
   'myRequests.stageDue': 'Stage {stage}, decision due by {date}',
 

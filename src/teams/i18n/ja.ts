@@ -132,6 +132,7 @@ export const ja: Record<MessageKey, string> = {
 
   'ended.title': '{package} へのアクセスは終了しました',
   'ended.message': 'アクセスは {date} に終了し、以下のアクセスは削除されました。',
+  'ended.messageNothingRemoved': 'アクセスは {date} に終了しました。',
   'ended.resourcesHeading': '削除されたアクセス',
   'ended.kept': '{resource} は {package} によって引き続き利用できます。',
   'ended.nextStep': '再びアクセスが必要な場合は、"request" と送信して新しい要求を送信してください。',
@@ -150,9 +151,16 @@ export const ja: Record<MessageKey, string> = {
   'release.extensionPending': '延長は承認待ちです ({date} まで)',
 
   'myRequests.title': 'アクセスと要求の状況',
+  'myRequests.titleContinued': 'アクセスと要求の状況 (続き)',
   'myRequests.accessHeading': '現在のアクセス',
-  'myRequests.requestsHeading': '要求履歴',
+  'myRequests.openHeading': '処理中の要求',
+  'myRequests.recentHeading': '最近の要求履歴',
+  'myRequests.earlierHeading': 'それ以前の要求履歴',
+  'myRequests.finishedLine': '{state} · {date} に要求',
+  'myRequests.notShown': 'ここに表示されていないアクセスと処理中の要求が、ほかに {count} 件あります。「さらに表示」で表示できます。',
+  'myRequests.more': 'さらに表示',
   'myRequests.empty': '現在のアクセスと要求はありません。アクセスを要求するには "request" と送信してください。',
+  'myRequests.nothingMore': 'これ以上表示するものはありません。最初から表示するには "status" と送信してください。',
   'myRequests.noEndDate': '終了日なし',
   'myRequests.stageDue': 'ステージ {stage} (判断の期限: {date})',
 

@@ -12,13 +12,15 @@ export function renderAccessEnded(request: AccessRequest, viewer: CardViewer, op
   // What another access package of the person still grants stayed with them: said apart, not listed as removed.
   const kept = request.resources.filter((r) => r.keptBy);
   const keptLines = kept.map((r) => t(locale, 'ended.kept', { resource: resourceLabel(r.resource, locale, r), package: r.keptBy ?? '' }));
+  const removed = request.resources.filter((r) => r.status === 'removed' && !r.keptBy);
+  const date = formatDateTime(endedAt, locale, text.timeZone);
   return renderRequesterNotice(
     {
       title: t(locale, 'ended.title', { package: request.packageName }),
       titleColor: 'default',
-      message: [t(locale, 'ended.message', { date: formatDateTime(endedAt, locale, text.timeZone) }), ...keptLines].join(' '),
+      message: [t(locale, removed.length > 0 ? 'ended.message' : 'ended.messageNothingRemoved', { date }), ...keptLines].join(' '),
       facts: [],
-      resources: request.resources.filter((r) => r.status === 'removed' && !r.keptBy),
+      resources: removed,
       resourcesHeading: t(locale, 'ended.resourcesHeading'),
       nextStep: t(locale, 'ended.nextStep'),
     },

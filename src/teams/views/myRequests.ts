@@ -1,7 +1,7 @@
-import { ACCESS_STATES } from '../../domain/expiry';
 import { currentStage, type AccessRequest } from '../../domain/request';
+import { statusSectionOf } from '../../domain/requesterOverview';
 import { VERBS } from '../verbs';
-import { formatDate, formatDateTime, t, type Locale } from '../i18n';
+import { formatDate, formatDateTime, stateText, t, type Locale } from '../i18n';
 import { renderTemplate, type AdaptiveCard } from './render';
 import {
   accessEnd,
@@ -16,8 +16,17 @@ import {
 } from './requestParts';
 
 export interface MyRequestsModel {
-  /** The requester's requests, newest first, at most 20. */
+  /**
+   * What this page shows, newest first: the access held and the open requests (the use-case bounds how many),
+   * and finished requests. Each goes to its section by its state.
+   */
   requests: AccessRequest[];
+  /** How many access rows and open requests follow on later pages ("more"). */
+  notShown?: number;
+  /** The "more" button's cursor: there is more to show (older requests, or the `notShown` ones). */
+  more?: string;
+  /** A page reached with "more". */
+  continued?: boolean;
 }
 
 export interface OverviewOptions {
@@ -25,26 +34,50 @@ export interface OverviewOptions {
   timeZone?: string;
 }
 
-/** Resource rows per request, and on the whole card: 20 requests of 90 resources must stay a small card. */
+/** Resource rows per request, and on the whole card: a page of requests of 90 resources must stay a small card. */
 const ROWS_PER_REQUEST = 5;
 const ROWS_PER_CARD = 16;
 
-/** The `status` command: the access I have (with end dates) and my other requests, each in a few lines. */
+/**
+ * The `status` command, a page at a time: the access I have (since, until, each resource, Give up access), my open
+ * requests (state, stage and due date, failed resources), then my finished requests, a line each; how many of the
+ * first two are on later pages, and "more" when anything is.
+ */
 export function renderMyRequests(model: MyRequestsModel, locale: Locale, options: OverviewOptions): AdaptiveCard {
   const text: TextContext = { locale, timeZone: options.timeZone ?? 'UTC' };
-  const access = model.requests.filter((r) => ACCESS_STATES.includes(r.state));
-  const others = model.requests.filter((r) => !ACCESS_STATES.includes(r.state));
+  const of = (section: ReturnType<typeof statusSectionOf>) => model.requests.filter((r) => statusSectionOf(r) === section);
   const rows = rowBudget();
   const sections = [
-    { heading: t(locale, 'myRequests.accessHeading'), entries: access.map((r) => accessEntry(r, text, rows)) },
-    { heading: t(locale, 'myRequests.requestsHeading'), entries: others.map((r) => requestEntry(r, text, rows)) },
+    { heading: t(locale, 'myRequests.accessHeading'), entries: of('access').map((r) => accessEntry(r, text, rows)) },
+    { heading: t(locale, 'myRequests.openHeading'), entries: of('open').map((r) => requestEntry(r, text, rows)) },
   ].filter((section) => section.entries.length > 0);
+  const finished = of('finished').map((r) => finishedLine(r, text));
+  const notShown = model.notShown ?? 0;
+  const nothing = sections.length === 0 && finished.length === 0 && notShown === 0;
   return renderTemplate('myRequests', {
-    title: t(locale, 'myRequests.title'),
-    showEmpty: sections.length === 0,
-    empty: t(locale, 'myRequests.empty'),
+    title: t(locale, model.continued ? 'myRequests.titleContinued' : 'myRequests.title'),
+    showEmpty: nothing && !model.more,
+    empty: t(locale, model.continued ? 'myRequests.nothingMore' : 'myRequests.empty'),
     sections,
+    showNotShown: notShown > 0,
+    notShown: t(locale, 'myRequests.notShown', { count: notShown }),
+    showFinished: finished.length > 0,
+    finishedHeading: t(locale, model.continued ? 'myRequests.earlierHeading' : 'myRequests.recentHeading'),
+    finished,
+    showMore: model.more !== undefined,
+    moreTitle: t(locale, 'myRequests.more'),
+    moreVerb: VERBS.statusMore,
+    cursor: model.more ?? '',
   });
+}
+
+/** A finished request in one line: its name, then its state and when it was submitted. */
+function finishedLine(request: AccessRequest, text: TextContext) {
+  const { locale } = text;
+  return {
+    name: requestName(request, locale),
+    value: t(locale, 'myRequests.finishedLine', { state: stateText(locale, request.state), date: formatDate(request.submittedAt, locale, text.timeZone) }),
+  };
 }
 
 /** Hands out resource rows until the card's share is used up. */
