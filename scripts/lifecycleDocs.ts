@@ -1,7 +1,7 @@
 /**
  * `npm run docs:lifecycle`: writes the state machine of src/domain/stateMachine.ts into the docs, between
  * `<!-- lifecycle:start -->` and `<!-- lifecycle:end -->`: the full table in docs/design.md, a summary (which state
- * can become which, on what) in README.md. `--check` only says which are out of date (exit 1).
+ * can become which, on what) in docs/lifecycle.md. `--check` only says which are out of date (exit 1).
  * test/unit/stateMachine.test.ts fails while they are.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ export function renderStateMachine(rows: readonly TransitionRow[] = STATE_MACHIN
 }
 
 /**
- * Which situation can become which other, on what (README.md): one line per situation, steps that leave it as it
+ * Which situation can become which other, on what (docs/lifecycle.md): one line per situation, steps that leave it as it
  * is left out; the cases, effects and notes are in the full table.
  */
 export function renderLifecycleSummary(rows: readonly TransitionRow[] = STATE_MACHINE): string {
@@ -86,7 +86,7 @@ export function renderLifecycleSummary(rows: readonly TransitionRow[] = STATE_MA
 
 /** The files that show the state machine, and what each shows. */
 export const LIFECYCLE_DOCS: ReadonlyArray<{ path: string; render: () => string }> = [
-  { path: 'README.md', render: () => renderLifecycleSummary() },
+  { path: 'docs/lifecycle.md', render: () => renderLifecycleSummary() },
   { path: 'docs/design.md', render: () => renderStateMachine() },
 ];
 

@@ -5,47 +5,29 @@
  * channel's language. Once someone adds another owner, the daily retry removes it and the alert says so.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphSeedInput } from '../../src/local/graphEmulator';
 import { cardActions, cardOf, cardText } from '../support/fakeConnector';
 import { LEE, SALES_LEADS } from '../support/demoTenant';
-import { PEOPLE, requireLastCardTo, SALES_CHANNEL, startE2eBot, type E2eBot } from './support';
+import { noApprovalPolicy, PEOPLE, requireLastCardTo, SALES_CHANNEL, sampleCatalogPlus, startE2eBot, type E2eBot } from './support';
 
 const PACKAGE_ID = 'sales-leads-owners';
 const PACKAGE_NAME = 'Sales Leads owners';
 const ACCESS_DAYS = 30;
 
-/** catalog.sample.json with one more package of the Sales catalog: ownership of Sales Leads, no approval, 30 days. */
-async function catalogWithOwnerPackage(dir: string): Promise<string> {
-  const catalog = JSON.parse(await readFile('catalog.sample.json', 'utf8')) as { catalogs: Array<{ id: string; accessPackages: unknown[] }> };
-  const sales = catalog.catalogs.find((c) => c.id === 'sales');
-  assert.ok(sales);
-  sales.accessPackages.push({
+/** catalog.sample.json plus ownership of Sales Leads, no approval, 30 days. */
+function catalogWithOwnerPackage(dir: string): Promise<string> {
+  return sampleCatalogPlus(dir, {
     id: PACKAGE_ID,
     displayName: PACKAGE_NAME,
     description: 'Ownership of the Sales Leads group.',
     managers: [PEOPLE.diego.aadObjectId],
     assignmentManagers: [],
     resources: [{ type: 'group', groupId: SALES_LEADS, role: 'owner' }],
-    policies: [
-      {
-        id: 'members-no-approval',
-        displayName: 'Members, no approval',
-        requestors: { scope: 'allMembers' },
-        requestorJustificationRequired: false,
-        requestorCanSpecifyDates: false,
-        approval: { required: false, stages: [] },
-        expiration: { afterDays: ACCESS_DAYS },
-        extension: { allowed: false, approvalRequired: false },
-        expiryReminderDays: [],
-      },
-    ],
+    policies: [noApprovalPolicy(ACCESS_DAYS)],
   });
-  const file = join(dir, 'catalog.json');
-  await writeFile(file, JSON.stringify(catalog));
-  return file;
 }
 
 /** directory.sample.json, Sales Leads without owners: whoever is given its ownership is its only owner. */

@@ -5,42 +5,26 @@
  * which access keeps it); when "CRM users" ends too, the group and the app role go.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cardOf, cardText } from '../support/fakeConnector';
 import { CRM_SP, CRM_USERS } from '../support/demoTenant';
-import { PEOPLE, requestApproved, requireLastCardTo, startE2eBot, type E2eBot } from './support';
+import { noApprovalPolicy, PEOPLE, requestApproved, requireLastCardTo, sampleCatalogPlus, startE2eBot, type E2eBot } from './support';
 
 const CRM_GROUP_PACKAGE = 'crm-group';
 
-/** catalog.sample.json with "CRM group": the CRM Users group of "CRM users", no approval, 2 days. */
-async function catalogWithSharedGroup(dir: string): Promise<string> {
-  const catalog = JSON.parse(await readFile('catalog.sample.json', 'utf8')) as { catalogs: Array<{ id: string; accessPackages: unknown[] }> };
-  catalog.catalogs[0].accessPackages.push({
+/** catalog.sample.json plus "CRM group": the CRM Users group of "CRM users", no approval, 2 days. */
+function catalogWithSharedGroup(dir: string): Promise<string> {
+  return sampleCatalogPlus(dir, {
     id: CRM_GROUP_PACKAGE,
     displayName: 'CRM group',
     description: 'The CRM Users group alone, for two days.',
     managers: [PEOPLE.diego.aadObjectId],
     assignmentManagers: [],
     resources: [{ type: 'group', groupId: CRM_USERS, role: 'member' }],
-    policies: [
-      {
-        id: 'members-no-approval',
-        displayName: 'Members, no approval',
-        requestors: { scope: 'allMembers' },
-        requestorJustificationRequired: false,
-        requestorCanSpecifyDates: false,
-        approval: { required: false, stages: [] },
-        expiration: { afterDays: 2 },
-        extension: { allowed: false, approvalRequired: false },
-        expiryReminderDays: [],
-      },
-    ],
+    policies: [noApprovalPolicy(2)],
   });
-  const file = join(dir, 'catalog.json');
-  await writeFile(file, JSON.stringify(catalog));
-  return file;
 }
 
 describe('e2e: two packages sharing a group', function () {

@@ -3,7 +3,9 @@
  * a Graph emulator seeded from directory.sample.json, and a fake Bot Connector.
  */
 import { strict as assert } from 'node:assert';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
 import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../../src/local/graphEmulator';
@@ -150,4 +152,28 @@ export function alertThread(bot: E2eBot, requestId: string): SentActivity {
   const thread = bot.connector.created().find((c) => cardText(cardOf(c)).includes(requestId));
   assert.ok(thread, `an alert thread names ${requestId}`);
   return thread;
+}
+
+/** A policy anyone in the tenant may have without approval or dates, for `afterDays` days. */
+export function noApprovalPolicy(afterDays: number): Record<string, unknown> {
+  return {
+    id: 'members-no-approval',
+    displayName: 'Members, no approval',
+    requestors: { scope: 'allMembers' },
+    requestorJustificationRequired: false,
+    requestorCanSpecifyDates: false,
+    approval: { required: false, stages: [] },
+    expiration: { afterDays },
+    extension: { allowed: false, approvalRequired: false },
+    expiryReminderDays: [],
+  };
+}
+
+/** catalog.sample.json with one more package in its (Sales) catalog, written to `dir`; returns the file's path. */
+export async function sampleCatalogPlus(dir: string, accessPackage: Record<string, unknown>): Promise<string> {
+  const catalog = JSON.parse(await readFile('catalog.sample.json', 'utf8')) as { catalogs: Array<{ accessPackages: unknown[] }> };
+  catalog.catalogs[0].accessPackages.push(accessPackage);
+  const file = join(dir, 'catalog.json');
+  await writeFile(file, JSON.stringify(catalog));
+  return file;
 }

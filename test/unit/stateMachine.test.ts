@@ -383,7 +383,7 @@ describe('domain/stateMachine: the table against the code', () => {
     });
   });
 
-  it('README.md and docs/design.md show the table as it is', () => {
+  it('docs/lifecycle.md and docs/design.md show the table as it is', () => {
     const stale = staleLifecycleDocs(REPO_ROOT).map((doc) => doc.path);
     assert.deepEqual(stale, [], `the lifecycle section of ${stale.join(', ')} differs from src/domain/stateMachine.ts: run \`npm run docs:lifecycle\``);
     assert.equal(LIFECYCLE_DOCS.length, 2);
