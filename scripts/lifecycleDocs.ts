@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REQUEST_STATES } from '../src/domain/request';
-import { MARKS, STATE_MACHINE, TRIGGERS, targetOf, type TransitionRow } from '../src/domain/stateMachine';
+import { COMMIT_EFFECTS, MARKS, STATE_MACHINE, TRIGGERS, targetOf, type TransitionRow } from '../src/domain/stateMachine';
 
 export const LIFECYCLE_START = '<!-- lifecycle:start -->';
 export const LIFECYCLE_END = '<!-- lifecycle:end -->';
@@ -47,6 +47,11 @@ export function renderStateMachine(rows: readonly TransitionRow[] = STATE_MACHIN
     'Marks (on `delivered` and `partiallyDelivered`, what the state alone does not say):',
     '',
     ...MARKS.map((mark) => `- *${mark}*: ${MARK_MEANINGS[mark]}`),
+    '',
+    `Added to every commit that changes the person's assignment, in no row: ${COMMIT_EFFECTS.map((kind) => `\`${kind}\``).join(', ')}. ` +
+      'The assignment is `delivering` while its request is `approved` or `delivering`, then `delivered`, `partiallyDelivered` or ' +
+      '`deliveryFailed` like it, and `expired` (the end date came) or `removed` (released, or a failed delivery canceled) once ' +
+      'its request is over (src/domain/assignment.ts).',
   ];
   return lines.join('\n');
 }

@@ -31,6 +31,7 @@ import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
+import { TableAssignmentStore } from './storage/assignmentStore';
 import { TablePackageClaims } from './storage/packageClaims';
 import { checkSchemaVersion, SchemaVersionError } from './storage/schemaVersion';
 import { StorageHealth } from './storage/storageHealth';
@@ -139,6 +140,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     schedule: new TableScheduleIndex({ tables }),
     failedRequests: new TableFailedRequestsIndex({ tables }),
     claims: new TablePackageClaims({ tables }),
+    assignments: new TableAssignmentStore({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient, { graphBaseUrl: graph.baseUrl }),

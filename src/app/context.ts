@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
+import type { AssignmentStore, Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
@@ -10,6 +10,8 @@ export interface AppContext {
   failedRequests: FailedRequestsIndex;
   /** Each person's latest request per access package: one open or held at a time. */
   claims: PackageClaims;
+  /** Each person's assignment per access package, written from the requests by the outbox. */
+  assignments: AssignmentStore;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

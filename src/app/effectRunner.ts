@@ -10,6 +10,7 @@ import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
 import type { AppContext } from './context';
 import { describe } from './describe';
+import { runSyncAssignment } from './effects/assignments';
 import { runNotify, runRefreshCards } from './effects/cards';
 import { runDeliver, runRevoke } from './effects/delivery';
 import { runAlertManagers, runSyncFailedIndex } from './effects/managers';
@@ -257,5 +258,6 @@ export class EffectRunner {
     settleExtension: { completes: (ctx, loaded, pending, done) => runSettleExtension(ctx, loaded, pending, done, (id) => this.kick(id)) },
     alertManagers: { completes: runAlertManagers },
     syncFailedIndex: { repeatable: runSyncFailedIndex },
+    syncAssignment: { repeatable: runSyncAssignment },
   };
 }

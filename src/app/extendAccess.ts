@@ -1,6 +1,7 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { completeExtension, extendAccess as extendTransition, extensionCheck, settleExtension } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
+import { commitRequest } from './commitRequest';
 import type { AppContext } from './context';
 import { isInPolicyScope } from './eligibility';
 import type { LoadedRequest, PendingEffect } from './ports';
@@ -81,7 +82,7 @@ export async function runSettleExtension(
   const original = settled ?? (await ctx.store.get(target.requestId));
   const completion = original ? completeExtension(extension, original.request, ctx.clock.now()) : undefined;
   if (!completion) return ctx.store.record(loaded, { completedEffectIds: done });
-  const completed = await ctx.store.commit(loaded, completion.next, { effects: completion.effects, completedEffectIds: done });
+  const completed = await commitRequest(ctx.store, loaded, completion.next, { effects: completion.effects, completedEffectIds: done });
   ctx.logger.info({ requestId: extension.id, extends: target.requestId, state: completion.next.state }, 'extension settled');
   return completed;
 }

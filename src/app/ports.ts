@@ -3,6 +3,7 @@
  * tests use the in-memory fakes in test/support/fakes.ts.
  */
 import type { Resource } from '../catalog/types';
+import type { Assignment } from '../domain/assignment';
 import type { CardKind, Effect } from '../domain/effects';
 import type { RevokeOutcome } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
@@ -177,6 +178,24 @@ export interface PackageClaims {
   claim(personId: string, packageId: string, requestId: string, claimedAt: string, previous: PackageClaim | undefined): Promise<boolean>;
   /** The person's latest request of every package they have a record for (one partition read). */
   listForPerson(personId: string): Promise<Array<{ packageId: string; requestId: string }>>;
+}
+
+/** An assignment as read, with the ETag a replace is guarded by. */
+export interface StoredAssignment {
+  assignment: Assignment;
+  etag: string;
+}
+
+/** Each person's assignment per access package (domain/assignment.ts), in the person's partition. */
+export interface AssignmentStore {
+  get(personId: string, packageId: string): Promise<StoredAssignment | undefined>;
+  /**
+   * Writes the assignment: creates it when `previous` is undefined, else replaces it guarded by `previous.etag`.
+   * False when the record changed (or was created) since `previous` was read.
+   */
+  put(assignment: Assignment, previous: StoredAssignment | undefined): Promise<boolean>;
+  /** Every assignment of the person, current and ended (one partition read). */
+  listForPerson(personId: string): Promise<Assignment[]>;
 }
 
 /** Requests whose delivery failed in part or whole, per catalog: what the managers' `failed` card lists. */

@@ -1,5 +1,6 @@
 import { ConcurrencyError } from '../domain/errors';
 import type { Transition } from '../domain/transitions';
+import { commitRequest } from './commitRequest';
 import type { CommitOptions, LoadedRequest, RequestStore } from './ports';
 
 const MAX_ATTEMPTS = 3;
@@ -22,7 +23,7 @@ export async function transact(
     const transition = await build(loaded);
     if (!loaded || !transition) return undefined;
     try {
-      return await store.commit(loaded, transition.next, { ...audit, effects: transition.effects });
+      return await commitRequest(store, loaded, transition.next, { ...audit, effects: transition.effects });
     } catch (err) {
       if (!(err instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw err;
     }

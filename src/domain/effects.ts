@@ -49,6 +49,11 @@ export type Effect =
    */
   | { kind: 'alertManagers'; card?: ManagerAlertKind }
   /** Add the request to, or remove it from, its catalog's index of failed deliveries, by its current state. */
-  | { kind: 'syncFailedIndex' };
+  | { kind: 'syncFailedIndex' }
+  /**
+   * Write the assignment the request holds (domain/assignment.ts) to the person's partition, as the request stands
+   * when the effect runs. Added to every commit that changes it (app/commitRequest.ts), not by the transitions.
+   */
+  | { kind: 'syncAssignment' };
 
 export type EffectKind = Effect['kind'];

@@ -19,6 +19,7 @@ import { ConflictError, DomainError, ForbiddenError } from './errors';
 import { endOfDate } from './policy';
 import type { AccessRequest, PersonSnapshot, RemovalRefusal, RequestState, ResourceDelivery } from './request';
 import type { DueItem } from './schedule';
+import type { OtherGrant } from './sharedResources';
 import {
   advance,
   DAY_IN_MS,
@@ -31,7 +32,7 @@ import {
 
 /** Graph's answer to one removal (404 already counts as removed); `refusal` says why, when it is known in words. */
 export type RevokeOutcome =
-  | { status: 'removed'; /** Not removed from the person: another access package of theirs still grants it. */ keptBy?: string }
+  | { status: 'removed'; /** Not removed from the person: another access of theirs still grants it. */ keptBy?: OtherGrant }
   | { status: 'failed'; transient: boolean; error: string; refusal?: RemovalRefusal };
 export type RemovalResult = { key: string } & RevokeOutcome;
 
@@ -103,7 +104,7 @@ export function recordRemoval(request: AccessRequest, results: RemovalResult[], 
     const result = byKey.get(r.key);
     if (!result || r.status !== 'delivered') return r;
     if (result.status === 'removed') {
-      return { ...r, status: 'removed', keptBy: result.keptBy, lastError: undefined, removalAttempts: undefined, removalRefusal: undefined, updatedAt: at };
+      return { ...r, status: 'removed', keptBy: result.keptBy?.packageName, keptFor: result.keptBy?.requestId, lastError: undefined, removalAttempts: undefined, removalRefusal: undefined, updatedAt: at };
     }
     const removalAttempts = (r.removalAttempts ?? 0) + 1;
     const retry = result.transient && removalAttempts < MAX_REMOVAL_ATTEMPTS;
@@ -278,7 +279,7 @@ export function settleExtension(
     hasActiveAccess(request) &&
     request.accessEndsAt !== undefined &&
     Date.parse(request.accessEndsAt) < Date.parse(target.newEndsAt);
-  if (applies) return moveEnd(request, target.newEndsAt, policy, now, { pendingExtension: undefined });
+  if (applies) return moveEnd(request, target.newEndsAt, policy, now, { pendingExtension: undefined, extensionIds: [...(request.extensionIds ?? []), extension.id] });
   if (!marked) return undefined;
   return { next: advance(request, { pendingExtension: undefined }, now), effects: [REFRESH_ACCESS_CARDS] };
 }

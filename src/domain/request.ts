@@ -88,6 +88,8 @@ export interface ResourceDelivery extends ResourceName {
   removalRefusal?: RemovalRefusal;
   /** Ended for this request but left with the person: this other access package of theirs still grants it. */
   keptBy?: string;
+  /** The request of that package the resource was kept for (a delivery that takes it over without a Graph write). */
+  keptFor?: string;
   updatedAt?: string;
   // displayName / appDisplayName (from ResourceName): the names at submit time, like the requester snapshot.
 }
@@ -144,6 +146,8 @@ export interface AccessRequest {
   lastExpiryReminderDueAt?: string;
   /** When the access was last extended (its accessEndsAt moved). */
   extendedAt?: string;
+  /** The approved extension requests that moved accessEndsAt, oldest first (an extension without approval has none). */
+  extensionIds?: string[];
   /** An extension waiting for approval: the extension request's id and the end date it asks for. */
   pendingExtension?: PendingExtension;
   /**

@@ -12,6 +12,13 @@ import { hasAccess } from './expiry';
 import type { AccessRequest, RequestState } from './request';
 
 /**
+ * Effects no row names, because the commit adds them (app/commitRequest.ts): `syncAssignment`, to every transition
+ * that changes the assignment the request holds (domain/assignment.ts says which state of the request gives which
+ * state of the assignment).
+ */
+export const COMMIT_EFFECTS: readonly EffectKind[] = ['syncAssignment'];
+
+/**
  * What the state alone does not say about held access (delivered, partiallyDelivered), but what decides what happens
  * next: an extension waits for approval; its removal has begun (`removalStartedAt`) and something is still to remove;
  * or what is left was refused by Graph (`removalFailed` resources, retried daily).

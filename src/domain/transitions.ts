@@ -220,7 +220,9 @@ export function decide(
 
 export type GrantResult =
   | { key: string; status: 'delivered'; assignmentId?: string }
-  | { key: string; status: 'failed'; transient: boolean; error: string };
+  | { key: string; status: 'failed'; transient: boolean; error: string }
+  /** Not tried: another access is removing the resource. Tried again later without counting an attempt. */
+  | { key: string; status: 'waiting'; error: string };
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 const FIRST_RETRY_DELAY_IN_MS = 5_000;
@@ -267,6 +269,7 @@ export function recordDelivery(
   const resources = request.resources.map((r): ResourceDelivery => {
     const result = byKey.get(r.key);
     if (!result || r.status === 'delivered') return r;
+    if (result.status === 'waiting') return { ...r, status: 'pending', lastError: result.error, updatedAt: at };
     const attempts = r.attempts + 1;
     if (result.status === 'delivered') {
       return { ...r, status: 'delivered', attempts, assignmentId: result.assignmentId ?? r.assignmentId, lastError: undefined, updatedAt: at };

@@ -11,7 +11,7 @@ import { restStatus, TABLE_NAMES, type TableKind, type Tables } from './tables';
  * keyed (a renamed or re-keyed row, a column read differently, a table split or merged) — and, until there is a
  * migration, say in the change that older data must be removed or kept on the version that wrote it.
  */
-export const STORAGE_SCHEMA_VERSION = 1;
+export const STORAGE_SCHEMA_VERSION = 2;
 
 /**
  * What storage holding rows but no version row is: data written before the version was recorded, whose rows

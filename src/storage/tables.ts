@@ -14,7 +14,7 @@ export const TABLE_NAMES = {
   work: 'work',
   /** Requests by requester (partition = requester id), newest first, and (`live|` rows) those not over yet. */
   requesterIndex: 'requesterIndex',
-  /** Each person's record per access package (partition = person, row = package): their latest request for it. */
+  /** One partition per person: per access package, their latest request (`claim|…`) and their assignment (`assignment|…`). */
   assignments: 'assignments',
 } as const;
 export type TableKind = keyof typeof TABLE_NAMES;

@@ -2,7 +2,7 @@
  * Two access packages sharing a group (issue 12): "CRM group" (the CRM Users group only, no approval, 2 days) and
  * "CRM users" (the same group and the CRM Reader app role, 365 days). Adele gets both: the second delivery counts
  * the group as delivered without writing it again. When "CRM group" ends, the group stays (her status card says
- * which access keeps it); when "CRM users" ends too, the group and the app role go.
+ * which access keeps it); when "CRM users" ends too, the group and the app role go. Her two assignments say so.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +48,10 @@ describe('e2e: two packages sharing a group', function () {
     const member = () => bot.graph.store.getGroup(CRM_USERS).members.has(adele.aadObjectId.toLowerCase());
     const groupWrites = (method: string) => bot.graph.writes().filter((w) => w.method === method && w.path.startsWith(`/v1.0/groups/${CRM_USERS}/members/`));
     const appRoles = () => bot.graph.store.listAssignments(CRM_SP).filter((a) => a.principalId.toLowerCase() === adele.aadObjectId.toLowerCase());
+    const assignments = async () => {
+      const all = await bot.assignments.listForPerson(adele.aadObjectId);
+      return Object.fromEntries(all.map((a) => [a.packageId, `${a.state}: ${a.resources.map((r) => `${r.displayName}=${r.status}${r.keptBy ? ` kept by ${r.keptBy}` : ''}`).join(', ')}`]));
+    };
 
     await bot.teams.say(adele, 'request');
     const submitted = await bot.teams.click(adele, 'request.submit', { packageId: CRM_GROUP_PACKAGE }, requireLastCardTo(bot, adele).activityId);
@@ -60,6 +64,10 @@ describe('e2e: two packages sharing a group', function () {
     assert.equal(groupWrites('POST').length, 1, 'CRM users counted the group as delivered without writing it again');
     assert.equal(appRoles().length, 1, 'and assigned its app role');
     assert.match(cardText(cardOf(requireLastCardTo(bot, adele))), /You now have access to CRM users/);
+    assert.deepEqual(await assignments(), {
+      [CRM_GROUP_PACKAGE]: 'delivered: CRM Users=delivered',
+      'crm-users': 'delivered: CRM Users=delivered, CRM Reader=delivered',
+    });
 
     // CRM group ends after two days: the group stays, CRM users still grants it.
     await bot.advanceAndTick('P3D');
@@ -69,6 +77,10 @@ describe('e2e: two packages sharing a group', function () {
     const ended = cardText(cardOf(requireLastCardTo(bot, adele)));
     assert.match(ended, /Your access to CRM group has ended/);
     assert.match(ended, /CRM Users \(member\) stays yours: CRM users still grants it/);
+    assert.deepEqual(await assignments(), {
+      [CRM_GROUP_PACKAGE]: 'expired: CRM Users=removed kept by CRM users',
+      'crm-users': 'delivered: CRM Users=delivered, CRM Reader=delivered',
+    });
 
     // CRM users ends a year later: now the group and the app role go.
     await bot.advanceAndTick('P366D');
@@ -76,5 +88,9 @@ describe('e2e: two packages sharing a group', function () {
     assert.deepEqual(groupWrites('DELETE').map((w) => w.status), [204]);
     assert.equal(member(), false, 'the group went with the last access granting it');
     assert.equal(appRoles().length, 0);
+    assert.deepEqual(await assignments(), {
+      [CRM_GROUP_PACKAGE]: 'expired: CRM Users=removed kept by CRM users',
+      'crm-users': 'expired: CRM Users=removed, CRM Reader=removed',
+    });
   });
 });

@@ -10,7 +10,8 @@ import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
 import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
-import type { ConversationStore } from '../../src/app/ports';
+import type { AssignmentStore, ConversationStore } from '../../src/app/ports';
+import { TableAssignmentStore } from '../../src/storage/assignmentStore';
 import { TableConversationStore } from '../../src/storage/conversationStore';
 import { createTables } from '../../src/storage/tables';
 import { useAzurite, uniquePrefix } from '../support/azurite';
@@ -47,6 +48,8 @@ export interface E2eBot {
   teams: TeamsClient;
   /** The bot's stored conversations (its `conversations` table). */
   conversations: ConversationStore;
+  /** The bot's stored assignments (the `assignment|` rows of its `assignments` table). */
+  assignments: AssignmentStore;
   /** Waits until every effect started so far (cards, Graph writes) has run. */
   settle(): Promise<void>;
   /** Moves the bot's dev clock (ISO 8601 duration, e.g. P2D) and runs the work that fell due. */
@@ -81,6 +84,7 @@ export async function startE2eBot(env: Record<string, string> = {}, options: E2e
     connector,
     teams: new TeamsClient(app.url, connector.url),
     conversations: new TableConversationStore({ tables: createTables({ connectionString, prefix }) }),
+    assignments: new TableAssignmentStore({ tables: createTables({ connectionString, prefix }) }),
     settle: () => app.effects.idle(),
     async advanceAndTick(duration) {
       const moved = await fetch(`${app.url}/api/dev/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: duration }) });

@@ -9,6 +9,7 @@ import { TableClient } from '@azure/data-tables';
 import { formatTable, runDoctor, summaryOf, type CheckRow } from '../../src/doctor';
 import { ALL_GRAPH_PERMISSIONS } from '../../src/graph/permissions';
 import { LOCAL_GRAPH_CLIENT_ID, startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
+import { STORAGE_SCHEMA_VERSION } from '../../src/storage/schemaVersion';
 import { useAzurite, uniquePrefix } from '../support/azurite';
 
 const ROOT = resolve(__dirname, '../..');
@@ -215,13 +216,13 @@ describe('npm run doctor against the Graph emulator and Azurite', () => {
 
     const empty = await schemaRow();
     assert.equal(empty.result, 'ok');
-    assert.equal(empty.detail, `no data yet: the bot records version 1 (its own) in ${env.TABLES_PREFIX}work, partition "meta" at its first start`);
+    assert.equal(empty.detail, `no data yet: the bot records version ${STORAGE_SCHEMA_VERSION} (its own) in ${env.TABLES_PREFIX}work, partition "meta" at its first start`);
     await assert.rejects(workTable.getEntity('meta', 'schemaVersion'), /ResourceNotFound|does not exist/, 'the doctor records nothing');
 
-    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: 1 });
-    assert.deepEqual(await schemaRow(), { check: 'storage schema', result: 'ok', detail: `version 1, this bot's (recorded in ${env.TABLES_PREFIX}work, partition "meta")` });
+    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: STORAGE_SCHEMA_VERSION });
+    assert.deepEqual(await schemaRow(), { check: 'storage schema', result: 'ok', detail: `version ${STORAGE_SCHEMA_VERSION}, this bot's (recorded in ${env.TABLES_PREFIX}work, partition "meta")` });
 
-    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: 2 });
+    await workTable.upsertEntity({ partitionKey: 'meta', rowKey: 'schemaVersion', version: STORAGE_SCHEMA_VERSION + 1 });
     const { rows, exitCode } = await runDoctor(env, fast);
     assert.equal(exitCode, 1);
     assert.deepEqual(problems(rows), [
@@ -229,7 +230,7 @@ describe('npm run doctor against the Graph emulator and Azurite', () => {
         check: 'storage schema',
         result: 'problem',
         detail:
-          `Table Storage (TABLES_PREFIX "${env.TABLES_PREFIX}") holds data of storage schema version 2, newer than this bot's version 1, and there is no migration yet: ` +
+          `Table Storage (TABLES_PREFIX "${env.TABLES_PREFIX}") holds data of storage schema version ${STORAGE_SCHEMA_VERSION + 1}, newer than this bot's version ${STORAGE_SCHEMA_VERSION}, and there is no migration yet: ` +
           'deploy the bot version that wrote it, or give this one empty storage (a new TABLES_PREFIX or another storage account).',
       },
     ]);

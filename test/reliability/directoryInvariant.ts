@@ -20,11 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadConfig, type Config } from '../../src/config';
+import { assignmentOf, type Assignment } from '../../src/domain/assignment';
 import type { AccessRequest } from '../../src/domain/request';
 import { startApp, type RunningApp } from '../../src/index';
 import { DevClock } from '../../src/local/devClock';
 import { startGraphEmulator, type GraphEmulator } from '../../src/local/graphEmulator';
 import { createLogger } from '../../src/logger';
+import { TableAssignmentStore } from '../../src/storage/assignmentStore';
 import { TableRequestStore } from '../../src/storage/requestStore';
 import { createTables } from '../../src/storage/tables';
 import { useAzurite, uniquePrefix } from '../support/azurite';
@@ -265,6 +267,7 @@ export class World {
   readonly instances: RunningApp[] = [];
   readonly teams: TeamsClient[] = [];
   readonly store: TableRequestStore;
+  readonly assignments: TableAssignmentStore;
   private faultSeed = 1;
 
   private constructor(
@@ -275,7 +278,9 @@ export class World {
     connectionString: string,
     prefix: string,
   ) {
-    this.store = new TableRequestStore({ tables: createTables({ connectionString, prefix }) });
+    const tables = createTables({ connectionString, prefix });
+    this.store = new TableRequestStore({ tables });
+    this.assignments = new TableAssignmentStore({ tables });
     this.clock.set(START);
   }
 
@@ -551,7 +556,7 @@ export async function settle(world: World): Promise<void> {
 }
 
 /** What kind of disagreement a check found: a shrink keeps only candidates failing the same way. */
-export type ProblemKind = 'graphWithoutRecord' | 'recordWithoutGraph' | 'assignmentMissing' | 'duplicateRole' | 'twoLiveRequests' | 'notEnded' | 'notSettled' | 'answer';
+export type ProblemKind = 'graphWithoutRecord' | 'recordWithoutGraph' | 'assignmentMissing' | 'assignmentStale' | 'duplicateRole' | 'twoLiveRequests' | 'notEnded' | 'notSettled' | 'answer';
 
 interface Problem {
   kind: ProblemKind;
@@ -577,7 +582,9 @@ export function kindsOf(error: Error): Set<ProblemKind> {
 /**
  * The invariant, for every requester: what Graph holds of the catalog's resources is exactly the union of what
  * their requests hold (state delivered or partiallyDelivered, resource delivered or removalFailed); each request's
- * recorded app-role assignment is in Graph; and they have at most one request per package open, held or failed.
+ * recorded app-role assignment is in Graph; they have at most one request per package open, held or failed; and
+ * each package's stored assignment is what the latest request with one says (assignmentStale otherwise), so the
+ * assignments, too, equal Graph.
  */
 export async function checkInvariant(world: World): Promise<void> {
   const problems: Problem[] = [];
@@ -611,9 +618,29 @@ export async function checkInvariant(world: World): Promise<void> {
       const live = requests.filter((r) => r.packageId === spec.id && !r.extensionOf && [...OPEN_STATES, ...HOLDING_STATES, 'deliveryFailed'].includes(r.state) && !r.canceledAt);
       if (live.length > 1) problems.push({ kind: 'twoLiveRequests', text: `${p.name} has ${live.length} requests for ${spec.id} open, held or failed: ${live.map(describeRequest).join('; ')}` });
     }
+    problems.push(...(await staleAssignments(world, p, requests)));
     if (problems.length > before) context.push(`  ${p.name}'s requests, with their Graph audit:\n${(await Promise.all(requests.map((r) => describeWithAudit(world, r)))).join('\n')}`);
   }
   if (problems.length) throw new InvariantError(problems, context);
+}
+
+/** The stored assignments of `p` that are not what the request that holds each says (or are missing, or left over). */
+async function staleAssignments(world: World, p: TeamsUser, requests: AccessRequest[]): Promise<Problem[]> {
+  const stored = new Map((await world.assignments.listForPerson(p.aadObjectId)).map((a) => [a.packageId, a]));
+  const problems: Problem[] = [];
+  for (const spec of PACKAGES) {
+    // Newest first: the latest request of the package that has an assignment is the one the record must show.
+    const holder = requests.find((r) => r.packageId === spec.id && assignmentOf(r));
+    const [want, have] = [holder && assignmentOf(holder), stored.get(spec.id)];
+    if (JSON.stringify(want && comparable(want)) === JSON.stringify(have && comparable(have))) continue;
+    const show = (a: Assignment | undefined) => (a ? `${a.state} from ${a.source.requestId.slice(0, 8)} v${a.source.version} [${comparable(a).resources.join(', ')}]` : 'none');
+    problems.push({ kind: 'assignmentStale', text: `${p.name}'s assignment of ${spec.id} is ${show(have)}, but its request says ${show(want)}` });
+  }
+  return problems;
+}
+
+function comparable(a: Assignment) {
+  return { state: a.state, requestIds: a.requestIds, endsAt: a.endsAt, resources: a.resources.map((r) => `${nameOf(identityOf(r.resource))}=${r.status}`) };
 }
 
 export async function settleAndCheck(world: World): Promise<void> {

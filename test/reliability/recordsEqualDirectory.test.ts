@@ -50,11 +50,7 @@ const KEPT_FOR_A_DELIVERY_THAT_FAILS: Step[] = [
   [{ kind: 'clock', minutes: 1, tick: 'both' }],
 ];
 
-// SKIPPED until two bugs it found in src/domain/sharedResources.ts are fixed (issue 12, see the closing note of the
-// session that added it): (1) two deliveries sharing a resource each count the other's *pending* grant as held and
-// neither writes it; (2) a removal keeps a resource for a delivery that then fails, leaving access no request grants.
-// Both reproduce as the pinned sequences below; `npm run invariants` runs the large version.
-describe.skip('reliability: records equal the directory (two instances, shared resources, Graph faults)', function () {
+describe('reliability: records equal the directory (two instances, shared resources, Graph faults)', function () {
   this.timeout(300_000);
 
   it(`holds through ${OPERATIONS} random operations on two instances (seed ${SEED})`, async () => {

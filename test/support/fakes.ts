@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '../../src/app/context';
 import type {
+  AssignmentStore,
   AuditEntry,
   AuditNote,
   Clock,
@@ -34,9 +35,11 @@ import type {
   RequesterPageQuery,
   RequestStore,
   ScheduleIndex,
+  StoredAssignment,
   SendOutcome,
   UpdateOutcome,
 } from '../../src/app/ports';
+import type { Assignment } from '../../src/domain/assignment';
 import { ResourceNamer } from '../../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
 import type { Resource } from '../../src/catalog/types';
@@ -466,6 +469,34 @@ export class InMemoryPackageClaims implements PackageClaims {
     if (previous ? current?.version !== Number(previous.etag) : current !== undefined) return false;
     this.records.set(key, { requestId, claimedAt, version: (current?.version ?? 0) + 1 });
     return true;
+  }
+}
+
+export class InMemoryAssignmentStore implements AssignmentStore {
+  private readonly records = new Map<string, { assignment: Assignment; version: number }>();
+
+  private static key(personId: string, packageId: string): string {
+    return `${personId.toLowerCase()}|${packageId}`;
+  }
+
+  async get(personId: string, packageId: string): Promise<StoredAssignment | undefined> {
+    await tick();
+    const record = this.records.get(InMemoryAssignmentStore.key(personId, packageId));
+    return record && { assignment: structuredClone(record.assignment), etag: String(record.version) };
+  }
+
+  async put(assignment: Assignment, previous: StoredAssignment | undefined): Promise<boolean> {
+    await tick();
+    const key = InMemoryAssignmentStore.key(assignment.personId, assignment.packageId);
+    const current = this.records.get(key);
+    if (previous ? current?.version !== Number(previous.etag) : current !== undefined) return false;
+    this.records.set(key, { assignment: structuredClone(assignment), version: (current?.version ?? 0) + 1 });
+    return true;
+  }
+
+  async listForPerson(personId: string): Promise<Assignment[]> {
+    const prefix = `${personId.toLowerCase()}|`;
+    return [...this.records].filter(([key]) => key.startsWith(prefix)).map(([, r]) => structuredClone(r.assignment));
   }
 }
 
@@ -903,6 +934,7 @@ export interface TestContext extends AppContext {
   schedule: InMemoryScheduleIndex;
   failedRequests: InMemoryFailedRequestsIndex;
   claims: InMemoryPackageClaims;
+  assignments: InMemoryAssignmentStore;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -923,6 +955,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     schedule: overrides.schedule ?? new InMemoryScheduleIndex(),
     failedRequests: overrides.failedRequests ?? new InMemoryFailedRequestsIndex(),
     claims: overrides.claims ?? new InMemoryPackageClaims(),
+    assignments: overrides.assignments ?? new InMemoryAssignmentStore(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

@@ -45,4 +45,21 @@ describe('shared resources', () => {
     assert.equal(planGrant(GROUP, otherAccess(self, [removing])).kind, 'wait');
     assert.equal(planGrant(GROUP, otherAccess(self, [removing, other('delivered', 'delivered', { id: 'third' })])).kind, 'wait', 'a removal in flight wins over a holder');
   });
+
+  it('a delivery writes what another delivery is only about to write: neither may count on the other', () => {
+    for (const pending of [other('approved', 'pending'), other('delivering', 'pending')]) {
+      assert.deepEqual(planGrant(GROUP, otherAccess(self, [pending])), { kind: 'write' }, pending.state);
+    }
+    assert.equal(planGrant(GROUP, otherAccess(self, [other('delivering', 'delivered')])).kind, 'alreadyGranted', 'delivered inside a delivery in progress is held');
+    assert.equal(planGrant(GROUP, otherAccess(self, [other('accessExpired', 'removalFailed')])).kind, 'write', 'only a request that still holds access counts');
+  });
+
+  it('a delivery takes over, without a Graph write, a resource a removal kept for it (and only for it)', () => {
+    const keptForSelf = other('accessExpired', 'removed', { resources: [{ ...GROUP, status: 'removed', keptBy: 'CRM users', keptFor: 'self' }] });
+    assert.deepEqual(planGrant(GROUP, otherAccess(self, [keptForSelf])), { kind: 'alreadyGranted', by: { requestId: keptForSelf.id, packageName: 'Sales team' } });
+    assert.equal(planGrant(APP_ROLE, otherAccess(self, [keptForSelf])).kind, 'write');
+    const keptForAnother = other('accessExpired', 'removed', { resources: [{ ...GROUP, status: 'removed', keptBy: 'CRM users', keptFor: 'someone-else' }] });
+    assert.equal(planGrant(GROUP, otherAccess(self, [keptForAnother])).kind, 'write');
+    assert.equal(keptBy(GROUP, otherAccess(self, [keptForSelf])), undefined, 'a removal of this request does not keep it for itself');
+  });
 });

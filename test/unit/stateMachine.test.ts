@@ -17,6 +17,7 @@ import * as reprocess from '../../src/domain/reprocess';
 import { REQUEST_STATES, type AccessRequest, type ExtensionTarget, type RequestState, type ResourceDelivery } from '../../src/domain/request';
 import { DUE_KINDS, type DueItem } from '../../src/domain/schedule';
 import {
+  COMMIT_EFFECTS,
   STATE_MACHINE,
   TRANSITION_FUNCTIONS,
   TRIGGERS,
@@ -62,6 +63,7 @@ const EFFECT_KINDS: Record<EffectKind, true> = {
   settleExtension: true,
   alertManagers: true,
   syncFailedIndex: true,
+  syncAssignment: true,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ function removals(request: AccessRequest, outcome: (key: string) => 'ok' | 'kept
     .map(({ key }): RemovalResult => {
       const answer = outcome(key);
       if (answer === 'ok') return { key, status: 'removed' };
-      if (answer === 'kept') return { key, status: 'removed', keptBy: 'req-2026-0042' };
+      if (answer === 'kept') return { key, status: 'removed', keptBy: { requestId: 'req-2026-0042', packageName: 'Sales team' } };
       return { key, status: 'failed', transient: answer === 'transient', error: `HTTP ${answer === 'transient' ? 503 : 403}` };
     });
 }
@@ -372,7 +374,7 @@ describe('domain/stateMachine: the table against the code', () => {
     });
 
     it('every effect kind is written by some row, each named once per row', () => {
-      const used = new Set(STATE_MACHINE.flatMap((row) => row.effects));
+      const used = new Set([...STATE_MACHINE.flatMap((row) => row.effects), ...COMMIT_EFFECTS]);
       assert.deepEqual(Object.keys(EFFECT_KINDS).filter((kind) => !used.has(kind as EffectKind)), []);
       for (const row of STATE_MACHINE) assert.equal(new Set(row.effects).size, row.effects.length, `row ${row.id} names an effect twice`);
     });

@@ -707,6 +707,19 @@ describe('domain/transitions', () => {
       assert.deepEqual(last.effects.map((e) => e.kind), ['refreshCards', 'schedule', 'syncFailedIndex', 'alertManagers']);
     });
 
+    it('waits for another access to finish removing a resource without using up attempts', () => {
+      let request = recordDelivery(approvedSingleStage(), [ok('00', undefined)], expiring(YEAR), at(3000)).next;
+      for (let wait = 1; wait <= MAX_DELIVERY_ATTEMPTS + 2; wait++) {
+        const now = at(3000 + wait);
+        const step = recordDelivery(request, [{ key: '01', status: 'waiting', error: 'waiting until CRM users has removed it' }], expiring(YEAR), now);
+        assert.equal(step.next.state, 'delivering', `wait ${wait}`);
+        assert.deepEqual(step.effects, [{ kind: 'deliver', notBefore: new Date(now.getTime() + retryDelayInMs(0)).toISOString() }]);
+        assert.deepEqual([step.next.resources[1].status, step.next.resources[1].attempts], ['pending', 0]);
+        request = step.next;
+      }
+      assert.equal(recordDelivery(request, [ok('01')], expiring(YEAR), at(9000)).next.state, 'delivered');
+    });
+
     it('keeps an earlier assignment id when a later result carries none', () => {
       const request = approvedSingleStage();
       const withId: AccessRequest = { ...request, state: 'delivering', resources: request.resources.map((r) => (r.key === '01' ? { ...r, assignmentId: 'assignment-1' } : r)) };

@@ -190,6 +190,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(after.effects.map((e) => e.effect), [
         { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest', 'approvalReminder'] },
         { kind: 'deliver' },
+        { kind: 'syncAssignment' },
       ]);
     });
 

@@ -6,6 +6,7 @@ import { recordRemoval, type RemovalResult } from '../../domain/expiry';
 import type { ResourceDelivery } from '../../domain/request';
 import { keptBy, planGrant, type OtherGrant } from '../../domain/sharedResources';
 import { recordDelivery, undeliveredResources, type GrantResult } from '../../domain/transitions';
+import { commitRequest } from '../commitRequest';
 import type { AppContext } from '../context';
 import type { AuditNote, LoadedRequest, PendingEffect } from '../ports';
 import { policyOf } from '../requestPolicy';
@@ -13,8 +14,9 @@ import { otherAccessOf } from '../sharedResources';
 
 /**
  * Grants what is not delivered yet. A resource another access of the person already grants counts as delivered
- * without a Graph write; one another access is removing right now waits (a transient failure, retried with the
- * usual backoff) so the removal cannot take it away after this grant.
+ * without a Graph write; one another access is removing right now waits (tried again with the usual backoff, not
+ * counted as a failed attempt: the removal ends within its own retries) so the removal cannot take it away after
+ * this grant.
  */
 export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, _pending: PendingEffect, done: string[]): Promise<LoadedRequest> {
   const { request } = loaded;
@@ -28,14 +30,14 @@ export async function runDeliver(ctx: AppContext, loaded: LoadedRequest, _pendin
     const plan = plans[i];
     if (plan.kind === 'write') return { key: r.key, ...written[next++] };
     if (plan.kind === 'alreadyGranted') return { key: r.key, status: 'delivered' };
-    return { key: r.key, status: 'failed', transient: true, error: `waiting until ${describeOther(plan.by)} has removed it` };
+    return { key: r.key, status: 'waiting', error: `waiting until ${describeOther(plan.by)} has removed it` };
   });
   for (const result of results) {
-    ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: result.status === 'failed' ? result.error : undefined }, 'graph write');
+    ctx.logger.info({ requestId: request.id, resource: result.key, status: result.status, error: 'error' in result ? result.error : undefined }, 'graph write');
   }
   const recorded = recordDelivery(request, results, policyOf(ctx.catalog, request), ctx.clock.now());
   const audit = graphAudit('graphWrite', todo, results, plans.map((p) => (p.kind === 'alreadyGranted' ? `delivered without a Graph write: ${describeOther(p.by)} already grants it` : undefined)));
-  const committed = await ctx.store.commit(loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
+  const committed = await commitRequest(ctx.store, loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
   ctx.logger.info({ requestId: request.id, state: recorded.next.state }, 'delivery recorded');
   return committed;
 }
@@ -54,11 +56,11 @@ export async function runRevoke(ctx: AppContext, loaded: LoadedRequest, _pending
   let next = 0;
   const results: RemovalResult[] = todo.map((r, i) => {
     const by = kept[i];
-    return by ? { key: r.key, status: 'removed', keptBy: by.packageName } : { key: r.key, ...removed[next++] };
+    return by ? { key: r.key, status: 'removed', keptBy: by } : { key: r.key, ...removed[next++] };
   });
   const recorded = recordRemoval(request, results, ctx.clock.now());
   const audit = graphAudit('graphRemove', todo, results, kept.map((by) => (by ? `kept: ${describeOther(by)} still grants it` : undefined)));
-  const committed = await ctx.store.commit(loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
+  const committed = await commitRequest(ctx.store, loaded, recorded.next, { effects: recorded.effects, completedEffectIds: done, audit });
   ctx.logger.info({ requestId: request.id, state: recorded.next.state }, 'removal recorded');
   return committed;
 }
@@ -75,7 +77,7 @@ function graphAudit(action: string, todo: ResourceDelivery[], results: (GrantRes
   return results.map((r, i) => ({
     action,
     detail: describeDelivery(todo[i]),
-    outcome: instead[i] ?? (r.status === 'failed' ? `failed${r.transient ? ' (will retry)' : ''}: ${r.error}` : r.status),
+    outcome: instead[i] ?? (r.status === 'failed' ? `failed${r.transient ? ' (will retry)' : ''}: ${r.error}` : 'error' in r ? r.error : r.status),
   }));
 }
 
