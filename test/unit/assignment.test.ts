@@ -3,6 +3,8 @@
  * the outbox after every commit that changes it, never replaced by an older request or an older version.
  */
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { commitRequest } from '../../src/app/commitRequest';
 import { runSyncAssignment } from '../../src/app/effects/assignments';
 import { assignmentChanged, assignmentOf, supersedes } from '../../src/domain/assignment';
@@ -86,6 +88,13 @@ describe('assignment', () => {
 
       const reminded = await commitRequest(ctx.store, approved, { ...approved.request, version: approved.request.version + 1, lastExpiryReminderDueAt: 'x' });
       assert.deepEqual(reminded.effects.map((e) => e.effect.kind), ['syncAssignment'], 'nothing added for a change the assignment does not show');
+    });
+
+    it('no code commits a request transition except through commitRequest (so none can skip the assignment)', () => {
+      const src = join(__dirname, '..', '..', 'src');
+      const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+      const committing = files.filter((f) => /\.commit\(/.test(readFileSync(join(src, f), 'utf8'))).map((f) => relative(src, join(src, f)));
+      assert.deepEqual(committing, [join('app', 'commitRequest.ts')]);
     });
 
     it('a late run of an older version, or of an older request, writes nothing', async () => {
