@@ -96,8 +96,3 @@ export function supersedes(next: Assignment, stored: Assignment): boolean {
   const [a, b] = [Date.parse(next.source.submittedAt), Date.parse(stored.source.submittedAt)];
   return a !== b ? a > b : next.source.requestId > stored.source.requestId;
 }
-
-/** Assignments that hold access now (what `status` lists under access, and what Graph must show). */
-export function isActiveAssignment(assignment: Pick<Assignment, 'state'>): boolean {
-  return assignment.state === 'delivered' || assignment.state === 'partiallyDelivered' || assignment.state === 'delivering';
-}
