@@ -1,6 +1,6 @@
 import { assignmentChanged } from '../domain/assignment';
-import type { CommitOptions, LoadedRequest, RequestStore } from './ports';
 import type { AccessRequest } from '../domain/request';
+import type { CommitOptions, LoadedRequest, RequestStore } from './ports';
 
 /**
  * Every commit of a request transition goes through here: one that changes the assignment the request holds also
