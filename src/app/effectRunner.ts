@@ -170,6 +170,9 @@ export class EffectRunner {
     // Repeatable effects done but not marked done yet: the next effect's own write marks them too, or one
     // write when the run ends.
     let unmarked: string[] = [];
+    // Repeatable effects derive everything from the request: one run again on the same version would redo the same
+    // work (two commits in one run each adding syncAssignment, say), so it is only marked done.
+    const ranAtVersion = new Map<string, number>();
     const markDone = async (state: LoadedRequest, also: string[] = []): Promise<LoadedRequest> => {
       const ids = [...unmarked, ...also];
       unmarked = [];
@@ -188,7 +191,9 @@ export class EffectRunner {
       const handler = this.handlers[pending.effect.kind];
       try {
         if ('repeatable' in handler) {
-          await handler.repeatable(this.ctx, loaded, pending);
+          const same = JSON.stringify(pending.effect);
+          if (ranAtVersion.get(same) !== loaded.request.version) await handler.repeatable(this.ctx, loaded, pending);
+          ranAtVersion.set(same, loaded.request.version);
           unmarked.push(pending.id);
         } else {
           loaded = await handler.completes(this.ctx, loaded, pending, [pending.id, ...unmarked]);

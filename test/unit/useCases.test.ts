@@ -430,6 +430,26 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(loaded.effects, []);
     });
 
+    it('writes the assignment once when approval and delivery run in one go', async () => {
+      const [writes, reads] = [[] as string[], [] as string[]];
+      const [put, get] = [t.assignments.put.bind(t.assignments), t.assignments.get.bind(t.assignments)];
+      t.assignments.put = (assignment, previous) => {
+        writes.push(assignment.state);
+        return put(assignment, previous);
+      };
+      t.assignments.get = (personId, packageId) => {
+        reads.push(packageId);
+        return get(personId, packageId);
+      };
+      const id = await submitAndRun();
+      assert.deepEqual(writes, [], 'no assignment while approval is pending');
+      await decideAndRun({ requestId: id, actorId: diego, outcome: 'approved', justification: 'ok' });
+      assert.equal(stored(id).request.state, 'delivered');
+      assert.deepEqual([writes, reads], [['delivered'], ['crm-users']], 'the syncAssignment of the approval and of the delivery, run on one version, read and write once');
+      const assignment = (await get(adele, 'crm-users'))?.assignment;
+      assert.deepEqual([assignment?.state, assignment?.requestIds], ['delivered', [id]]);
+    });
+
     it('a transient Graph failure is retried for that resource only, then delivered', async () => {
       t.provisioner.failTransiently(demo.appRoles.crmReader, 2);
       const id = await submitAndRun();
