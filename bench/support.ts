@@ -25,6 +25,7 @@ import { startApp, type RunningApp } from '../src/index';
 import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../src/local/graphEmulator';
 import { createLogger } from '../src/logger';
 import { TableFailedRequestsIndex } from '../src/storage/failedRequestsIndex';
+import { TableApprovalIndex } from '../src/storage/approvalIndex';
 import { TableAssignmentStore } from '../src/storage/assignmentStore';
 import { TablePackageClaims } from '../src/storage/packageClaims';
 import { TableRequestStore } from '../src/storage/requestStore';
@@ -292,6 +293,7 @@ export async function startCore(connectionString: string, seed: GraphSeedInput, 
     failedRequests: new TableFailedRequestsIndex({ tables }),
     claims: new TablePackageClaims({ tables }),
     assignments: new TableAssignmentStore({ tables }),
+    approvals: new TableApprovalIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock: systemClock, logger }),
     provisioner: new GraphProvisioner(client, { graphBaseUrl: graph.url }),

@@ -31,6 +31,7 @@ import { TableLease } from './storage/lease';
 import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
+import { TableApprovalIndex } from './storage/approvalIndex';
 import { TableAssignmentStore } from './storage/assignmentStore';
 import { TablePackageClaims } from './storage/packageClaims';
 import { checkSchemaVersion, SchemaVersionError } from './storage/schemaVersion';
@@ -141,6 +142,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     failedRequests: new TableFailedRequestsIndex({ tables }),
     claims: new TablePackageClaims({ tables }),
     assignments: new TableAssignmentStore({ tables }),
+    approvals: new TableApprovalIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient, { graphBaseUrl: graph.baseUrl }),

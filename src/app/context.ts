@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { AssignmentStore, Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
+import type { ApprovalIndex, AssignmentStore, Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
@@ -12,6 +12,8 @@ export interface AppContext {
   claims: PackageClaims;
   /** Each person's assignment per access package, written from the requests by the outbox. */
   assignments: AssignmentStore;
+  /** Each approver's inbox: what waits for their decision, and what they decided. */
+  approvals: ApprovalIndex;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

@@ -10,6 +10,7 @@ import { ConcurrencyError, DomainError } from '../domain/errors';
 import type { Effect } from '../domain/effects';
 import type { AppContext } from './context';
 import { describe } from './describe';
+import { runSyncApprovals } from './effects/approvals';
 import { runSyncAssignment } from './effects/assignments';
 import { runNotify, runRefreshCards } from './effects/cards';
 import { runDeliver, runRevoke } from './effects/delivery';
@@ -264,5 +265,6 @@ export class EffectRunner {
     alertManagers: { completes: runAlertManagers },
     syncFailedIndex: { repeatable: runSyncFailedIndex },
     syncAssignment: { repeatable: runSyncAssignment },
+    syncApprovals: { repeatable: runSyncApprovals },
   };
 }

@@ -3,10 +3,11 @@
  * tests use the in-memory fakes in test/support/fakes.ts.
  */
 import type { Resource } from '../catalog/types';
+import type { ApprovalEntry } from '../domain/approvalInbox';
 import type { Assignment } from '../domain/assignment';
 import type { CardKind, Effect } from '../domain/effects';
 import type { RevokeOutcome } from '../domain/expiry';
-import type { AccessRequest } from '../domain/request';
+import type { AccessRequest, DecisionOutcome } from '../domain/request';
 import type { RequesterPosition } from '../domain/requesterOverview';
 import type { DueItem } from '../domain/schedule';
 
@@ -196,6 +197,29 @@ export interface AssignmentStore {
   put(assignment: Assignment, previous: StoredAssignment | undefined): Promise<boolean>;
   /** Every assignment of the person, current and ended (one partition read). */
   listForPerson(personId: string): Promise<Assignment[]>;
+}
+
+/** A request waiting for an approver's decision, as their inbox lists it. */
+export interface WaitingApproval {
+  requestId: string;
+  dueAt: string;
+}
+
+/** A decision an approver made, as their inbox lists it. */
+export interface MadeDecision {
+  requestId: string;
+  at: string;
+  outcome: DecisionOutcome;
+}
+
+/** Each approver's inbox (domain/approvalInbox.ts), in the approver's partition. */
+export interface ApprovalIndex {
+  /** Writes the approver's entry for the request, or removes it (undefined). */
+  set(approverId: string, requestId: string, entry: ApprovalEntry | undefined): Promise<void>;
+  /** Every request waiting for the approver (in no particular order). */
+  waitingFor(approverId: string): Promise<WaitingApproval[]>;
+  /** The approver's decisions, newest first, at most `limit`. */
+  decidedBy(approverId: string, limit: number): Promise<MadeDecision[]>;
 }
 
 /** Requests whose delivery failed in part or whole, per catalog: what the managers' `failed` card lists. */

@@ -54,6 +54,8 @@ export type Effect =
    * Write the assignment the request holds (domain/assignment.ts) to the person's partition, as the request stands
    * when the effect runs. Added to every commit that changes it (app/commitRequest.ts), not by the transitions.
    */
-  | { kind: 'syncAssignment' };
+  | { kind: 'syncAssignment' }
+  /** Write each approver's inbox entry for the request (domain/approvalInbox.ts); added like syncAssignment. */
+  | { kind: 'syncApprovals' };
 
 export type EffectKind = Effect['kind'];

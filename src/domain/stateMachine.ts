@@ -14,9 +14,10 @@ import type { AccessRequest, RequestState } from './request';
 /**
  * Effects no row names, because the commit adds them (app/commitRequest.ts): `syncAssignment`, to every transition
  * that changes the assignment the request holds (domain/assignment.ts says which state of the request gives which
- * state of the assignment).
+ * state of the assignment), and `syncApprovals`, to every one that changes who may decide or who decided
+ * (domain/approvalInbox.ts).
  */
-export const COMMIT_EFFECTS: readonly EffectKind[] = ['syncAssignment'];
+export const COMMIT_EFFECTS: readonly EffectKind[] = ['syncAssignment', 'syncApprovals'];
 
 /**
  * What the state alone does not say about held access (delivered, partiallyDelivered), but what decides what happens

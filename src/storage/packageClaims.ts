@@ -16,8 +16,8 @@ export class TablePackageClaims implements PackageClaims {
   }
 
   async listForPerson(personId: string): Promise<Array<{ packageId: string; requestId: string }>> {
-    const found = await this.rows.list(personId, ['requestId']);
-    return found.map(({ packageId, row }) => ({ packageId, requestId: stringColumn(row, 'requestId') }));
+    const found = await this.rows.list(personId, { select: ['requestId'] });
+    return found.map(({ key, row }) => ({ packageId: key, requestId: stringColumn(row, 'requestId') }));
   }
 
   claim(personId: string, packageId: string, requestId: string, claimedAt: string, previous: PackageClaim | undefined): Promise<boolean> {

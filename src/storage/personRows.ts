@@ -1,12 +1,16 @@
 /**
- * The `assignments` table keeps one partition per person (their object id, lower case, escaped), one row per access
- * package and kind of record: the package claims (`claim|<package id>`, packageClaims.ts) and the assignments
- * (`assignment|<package id>`, assignmentStore.ts), so a person's records are read in one partition query. A write
- * creates the row, or replaces it guarded by the ETag that was read: 409 (created meanwhile), 412 (replaced
- * meanwhile) and 404 (deleted meanwhile) mean another writer won.
+ * The `assignments` table keeps one partition per person (their object id, lower case, escaped), one row per record,
+ * its RowKey the kind of record then its key: the package claims (`claim|<package id>`, packageClaims.ts), the
+ * assignments (`assignment|<package id>`, assignmentStore.ts) and the approver's inbox (`approval|…`,
+ * approvalIndex.ts), so a person's records are read in one partition query. `put` creates the row, or replaces it
+ * guarded by the ETag that was read: 409 (created meanwhile), 412 (replaced meanwhile) and 404 (deleted meanwhile)
+ * mean another writer won.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { decodeKey, encodeKey, restStatus, type Tables } from './tables';
+
+/** The most entities the Table service returns in one page. */
+const MAX_PAGE_SIZE = 1000;
 
 export type PersonRow = Record<string, unknown> & { rowKey?: string; etag: string };
 
@@ -21,9 +25,9 @@ export class PersonRows {
     this.table = tables.client('assignments');
   }
 
-  async get(personId: string, packageId: string): Promise<PersonRow | undefined> {
+  async get(personId: string, key: string): Promise<PersonRow | undefined> {
     try {
-      return await this.table.getEntity<Record<string, unknown>>(partitionOf(personId), this.rowKeyOf(packageId));
+      return await this.table.getEntity<Record<string, unknown>>(partitionOf(personId), this.rowKeyOf(key));
     } catch (error) {
       if (restStatus(error) === 404) return undefined;
       throw error;
@@ -31,8 +35,8 @@ export class PersonRows {
   }
 
   /** Creates the row (`etag` undefined) or replaces it guarded by `etag`; false when another writer won. */
-  async put(personId: string, packageId: string, columns: Record<string, unknown>, etag: string | undefined): Promise<boolean> {
-    const entity = { ...columns, partitionKey: partitionOf(personId), rowKey: this.rowKeyOf(packageId) };
+  async put(personId: string, key: string, columns: Record<string, unknown>, etag: string | undefined): Promise<boolean> {
+    const entity = { ...columns, partitionKey: partitionOf(personId), rowKey: this.rowKeyOf(key) };
     try {
       if (etag) await this.table.updateEntity(entity, 'Replace', { etag });
       else await this.table.createEntity(entity);
@@ -43,20 +47,40 @@ export class PersonRows {
     }
   }
 
-  /** The person's rows of this kind, with the package id each is for. */
-  async list(personId: string, select?: string[]): Promise<Array<{ packageId: string; row: PersonRow }>> {
+  /** Writes the row whatever is there (for records whose writer derives them whole, like an index entry). */
+  async upsert(personId: string, key: string, columns: Record<string, unknown>): Promise<void> {
+    await this.table.upsertEntity({ ...columns, partitionKey: partitionOf(personId), rowKey: this.rowKeyOf(key) }, 'Replace');
+  }
+
+  /** Deleting a missing row is not an error. */
+  async delete(personId: string, key: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(partitionOf(personId), this.rowKeyOf(key));
+    } catch (error) {
+      if (restStatus(error) !== 404) throw error;
+    }
+  }
+
+  /** The person's rows of this kind in key order, with the key of each; at most `limit` of them. */
+  async list(personId: string, options: { select?: string[]; limit?: number } = {}): Promise<Array<{ key: string; row: PersonRow }>> {
+    const { select, limit = Number.POSITIVE_INFINITY } = options;
     // Every RowKey starting with the prefix sorts before the prefix with its '|' raised to '}'.
     const [from, to] = [this.prefix, `${this.prefix.slice(0, -1)}}`];
     const rows = this.table.listEntities<Record<string, unknown>>({
       queryOptions: { filter: odata`PartitionKey eq ${partitionOf(personId)} and RowKey ge ${from} and RowKey lt ${to}`, select: select && ['RowKey', ...select] },
     });
-    const found: Array<{ packageId: string; row: PersonRow }> = [];
-    for await (const row of rows) found.push({ packageId: decodeKey((row.rowKey ?? '').slice(this.prefix.length)), row });
+    const found: Array<{ key: string; row: PersonRow }> = [];
+    for await (const page of rows.byPage({ maxPageSize: Math.min(limit, MAX_PAGE_SIZE) })) {
+      for (const row of page) {
+        if (found.length >= limit) return found;
+        found.push({ key: decodeKey((row.rowKey ?? '').slice(this.prefix.length)), row });
+      }
+    }
     return found;
   }
 
-  private rowKeyOf(packageId: string): string {
-    return `${this.prefix}${encodeKey(packageId)}`;
+  private rowKeyOf(key: string): string {
+    return `${this.prefix}${encodeKey(key)}`;
   }
 }
 

@@ -21,6 +21,7 @@ import {
   submitRequestAction,
   type CardActionDeps,
 } from './cardActions';
+import { approvalsDecidedAction, approvalsWaitingAction, showApprovals } from './approvals';
 import { showCancelList, showChannelHelp, showFailedRequests, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
@@ -53,6 +54,8 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.refreshCard]: refreshCardAction,
   [VERBS.reprocess]: reprocessAction,
   [VERBS.history]: historyAction,
+  [VERBS.approvals]: (deps, context) => approvalsWaitingAction(deps.app, context),
+  [VERBS.approvalsDecided]: (deps, context) => approvalsDecidedAction(deps.app, context),
 };
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
@@ -122,6 +125,7 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
   bot.message(/^\s*request\s*$/i, personal((context) => showRequestForm(ctx, context)));
   bot.message(/^\s*status\s*$/i, personal((context) => showMyRequests(ctx, context)));
   bot.message(/^\s*cancel\s*$/i, personal((context) => showCancelList(ctx, context)));
+  bot.message(/^\s*approvals\s*$/i, personal((context) => showApprovals(ctx, context)));
   bot.message(/^\s*help\s*$/i, async (context) => showHelp(context));
   bot.activity(ActivityTypes.Message, async (context) => showHelp(context));
 

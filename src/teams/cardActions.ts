@@ -15,6 +15,7 @@ import { ForbiddenError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, DecisionOutcome } from '../domain/request';
 import { aadObjectIdOf, timeZoneOf } from './activity';
 import { afterResponse } from './afterResponse';
+import { decisionNotice, inboxCard } from './approvals';
 import { localeOf } from './i18n';
 import { sendCard } from './invokeResponses';
 import { myRequestsCard } from './commands';
@@ -82,7 +83,11 @@ export function decisionAction(outcome: DecisionOutcome) {
         justification: payload.approverJustification,
       }),
     );
-    await sendCard(context, await cardFor(deps, context, 'approvalRequest', decided.request));
+    const locale = localeOf(context.activity.locale);
+    const card = payload.inbox
+      ? await inboxCard(deps.app, actorIdOf(context), locale, timeZoneOf(context.activity), decisionNotice(decided.request, actorIdOf(context), locale))
+      : await cardFor(deps, context, 'approvalRequest', decided.request);
+    await sendCard(context, card);
   };
 }
 

@@ -24,7 +24,8 @@ const requestRefSchema = z.object({
   version: z.number().int().min(1).max(1_000_000),
 });
 
-const decisionSchema = requestRefSchema.extend({ approverJustification: text(5000) });
+/** `inbox`: clicked on the `approvals` card, whose rows each have their own justification field (by request id). */
+const decisionSchema = requestRefSchema.extend({ approverJustification: text(5000), inbox: z.literal(true).optional() });
 
 /**
  * Reprocess: one request from the alert card (`requestId`), or the `requestIds` multi-select of the `failed`
@@ -46,7 +47,18 @@ function parse<T>(schema: z.ZodType<T>, data: unknown): T {
 }
 
 export const parseSubmitPayload = (data: unknown): SubmitPayload => parse(submitSchema, data);
-export const parseDecisionPayload = (data: unknown): DecisionPayload => parse(decisionSchema, data);
+export function parseDecisionPayload(data: unknown): DecisionPayload {
+  const payload = parse(decisionSchema, data);
+  if (!payload.inbox) return payload;
+  const field = inboxJustificationInput(payload.requestId);
+  const { [field]: approverJustification } = parse(z.object({ [field]: text(5000) }), data);
+  return { ...payload, approverJustification };
+}
+
+/** Each row of the `approvals` card has its own justification field: one card holds several, Teams sends them by id. */
+export function inboxJustificationInput(requestId: string): string {
+  return `approverJustification-${requestId}`;
+}
 /** The request ids of a Reprocess click, at most MAX_REPROCESS_BATCH, each a GUID. */
 export function parseReprocessPayload(data: unknown): string[] {
   const payload = parse(reprocessSchema, data);

@@ -13,6 +13,9 @@ export const VERBS = {
   reprocess: 'request.reprocess',
   /** A manager opens a request's audit trail. */
   history: 'request.history',
+  /** The approver's inbox (`approvals`), and the decisions they made. */
+  approvals: 'approvals.waiting',
+  approvalsDecided: 'approvals.decided',
   /** Universal Actions `refresh`: Teams asks for the viewer's own version of an approval card. */
   refreshCard: 'card.refresh',
 } as const;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '../../src/app/context';
 import type {
+  ApprovalIndex,
   AssignmentStore,
   AuditEntry,
   AuditNote,
@@ -36,9 +37,12 @@ import type {
   RequestStore,
   ScheduleIndex,
   StoredAssignment,
+  MadeDecision,
+  WaitingApproval,
   SendOutcome,
   UpdateOutcome,
 } from '../../src/app/ports';
+import type { ApprovalEntry } from '../../src/domain/approvalInbox';
 import type { Assignment } from '../../src/domain/assignment';
 import { ResourceNamer } from '../../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
@@ -469,6 +473,37 @@ export class InMemoryPackageClaims implements PackageClaims {
     if (previous ? current?.version !== Number(previous.etag) : current !== undefined) return false;
     this.records.set(key, { requestId, claimedAt, version: (current?.version ?? 0) + 1 });
     return true;
+  }
+}
+
+export class InMemoryApprovalIndex implements ApprovalIndex {
+  private readonly waiting = new Map<string, Map<string, WaitingApproval>>();
+  private readonly decided = new Map<string, Map<string, MadeDecision>>();
+
+  private static of<T>(map: Map<string, Map<string, T>>, approverId: string): Map<string, T> {
+    const key = approverId.toLowerCase();
+    const found = map.get(key) ?? new Map<string, T>();
+    map.set(key, found);
+    return found;
+  }
+
+  async set(approverId: string, requestId: string, entry: ApprovalEntry | undefined): Promise<void> {
+    await tick();
+    const waiting = InMemoryApprovalIndex.of(this.waiting, approverId);
+    if (entry?.kind === 'waiting') {
+      waiting.set(requestId, { requestId, dueAt: entry.dueAt });
+      return;
+    }
+    waiting.delete(requestId);
+    if (entry) InMemoryApprovalIndex.of(this.decided, approverId).set(requestId, { requestId, at: entry.at, outcome: entry.outcome });
+  }
+
+  async waitingFor(approverId: string): Promise<WaitingApproval[]> {
+    return [...InMemoryApprovalIndex.of(this.waiting, approverId).values()];
+  }
+
+  async decidedBy(approverId: string, limit: number): Promise<MadeDecision[]> {
+    return [...InMemoryApprovalIndex.of(this.decided, approverId).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
   }
 }
 
@@ -935,6 +970,7 @@ export interface TestContext extends AppContext {
   failedRequests: InMemoryFailedRequestsIndex;
   claims: InMemoryPackageClaims;
   assignments: InMemoryAssignmentStore;
+  approvals: InMemoryApprovalIndex;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -956,6 +992,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     failedRequests: overrides.failedRequests ?? new InMemoryFailedRequestsIndex(),
     claims: overrides.claims ?? new InMemoryPackageClaims(),
     assignments: overrides.assignments ?? new InMemoryAssignmentStore(),
+    approvals: overrides.approvals ?? new InMemoryApprovalIndex(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

@@ -14,6 +14,8 @@ import {
   MAX_REFRESH_USERS,
   renderCancelList,
   renderFailedRequests,
+  renderApprovalsInbox,
+  renderDecidedByMe,
   renderHelp,
   renderReprocessOutcome,
   renderRequestHistory,
@@ -106,6 +108,17 @@ const SCENARIOS: Array<{ name: string; template: TemplateName; render: (locale: 
   { name: 'request form', template: 'requestForm', render: (l) => renderRequestForm(FORM, l) },
   { name: 'empty request form', template: 'requestForm', render: (l) => renderRequestForm({ packages: [] }, l) },
   { name: 'help', template: 'help', render: (l) => renderHelp(l) },
+  {
+    name: 'approvals inbox, two waiting',
+    template: 'approvalsInbox',
+    render: (l) => renderApprovalsInbox({ waiting: [{ request: buildRequest(), stageCount: 1, justificationRequired: true }, { request: { ...twoStageRequest(), id: 'req-2026-0002' }, stageCount: 2, justificationRequired: false }], more: 3 }, l),
+  },
+  { name: 'approvals inbox, empty', template: 'approvalsInbox', render: (l) => renderApprovalsInbox({ waiting: [], more: 0 }, l) },
+  {
+    name: 'decided by me',
+    template: 'approvalsInbox',
+    render: (l) => renderDecidedByMe({ decided: [{ request: deliveredRequest(), outcome: 'approved', at: '2026-03-04T10:15:00.000Z' }] }, l),
+  },
   { name: 'status, pending', template: 'requestStatus', render: (l) => requesterCard('requestStatus', buildRequest(), l) },
   {
     name: 'status, partially delivered after two stages',
@@ -265,10 +278,16 @@ describe('Adaptive Card templates', () => {
         it('uses only Action.Execute, with verbs that have routes and data that carries ids only', () => {
           const refresh = refreshOf(card);
           for (const action of [...actionsOf(card), ...(refresh ? [refresh.action] : [])]) {
+            // A ShowCard only opens a part of the card; the Action.Execute buttons inside it are checked here too.
+            if (action.type === 'Action.ShowCard') {
+              assert.ok(actionsOf(action.card as AdaptiveCard).some((inner) => inner.type === 'Action.Execute'), 'a ShowCard leads to a button');
+              continue;
+            }
             assert.equal(action.type, 'Action.Execute');
             assert.ok(VERB_VALUES.includes(action.verb as string), `verb ${String(action.verb)}`);
             if (action.data !== undefined) {
-              assert.deepEqual(Object.keys(action.data as Json).sort(), ['requestId', 'version']);
+              // `inbox`: an approval clicked on the `approvals` card (the answer is that card again).
+              assert.deepEqual(Object.keys(action.data as Json).filter((key) => key !== 'inbox').sort(), ['requestId', 'version']);
             }
           }
         });
@@ -735,10 +754,10 @@ describe('requester cards', () => {
     });
   });
 
-  it('help lists the four commands with a sentence each', () => {
+  it('help lists the five commands with a sentence each', () => {
     const card = renderHelp('en');
     const [factSet] = objectsIn(card).filter((o) => o.type === 'FactSet');
-    assert.deepEqual((factSet.facts as Json[]).map((f) => f.title), ['request', 'status', 'cancel', 'help']);
+    assert.deepEqual((factSet.facts as Json[]).map((f) => f.title), ['request', 'status', 'cancel', 'approvals', 'help']);
     assert.ok((factSet.facts as Json[]).every((f) => typeof f.value === 'string' && f.value.endsWith('.')));
   });
 });

@@ -64,6 +64,7 @@ const EFFECT_KINDS: Record<EffectKind, true> = {
   alertManagers: true,
   syncFailedIndex: true,
   syncAssignment: true,
+  syncApprovals: true,
 };
 
 // ---------------------------------------------------------------------------------------------

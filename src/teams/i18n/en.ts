@@ -178,6 +178,21 @@ export const en = {
   'help.status': 'Shows your requests and the access you have.',
   'help.cancel': 'Cancels one of your requests that is still waiting for approval, or whose delivery failed (the access it delivered is removed), so you can request it again.',
   'help.help': 'Shows this help.',
+  'help.approvals': 'Lists the requests waiting for your approval, oldest due first, to approve or deny right there; and the decisions you made.',
+
+  // `approvals`: the approver's inbox.
+  'inbox.title': 'Waiting for your approval',
+  'inbox.empty': 'Nothing is waiting for your approval.',
+  'inbox.headline': '{requester} asks for {package}',
+  'inbox.details': 'Decide by {due} · stage {current} of {total} · submitted {submitted}',
+  'inbox.decide': 'Approve or deny…',
+  'inbox.more': '{count} more are waiting: decide these first, then send "approvals" again.',
+  'inbox.showDecided': 'Decided by me',
+  'inbox.showWaiting': 'Waiting for me',
+  'inbox.decidedTitle': 'Decided by you',
+  'inbox.decidedEmpty': 'You have not decided any request yet.',
+  'inbox.decidedLine': 'You {outcome} {requester}\'s request for {package} on {date} (now: {state}).',
+  'inbox.decidedNotice': 'You {outcome} {requester}\'s request for {package}.',
 
   'error.unknownPackage': 'The access package "{packageId}" does not exist. Type "request" to see the packages you can request.',
   'error.noPackageSelected': 'Choose an access package, then submit your request again.',

@@ -176,6 +176,21 @@ export const ja: Record<MessageKey, string> = {
   'help.status': 'ご自身の要求と現在のアクセスを表示します。',
   'help.cancel': '承認待ちの要求、または配信に失敗した要求をキャンセルします (配信済みのアクセスは削除されます)。その後、もう一度要求できます。',
   'help.help': 'このヘルプを表示します。',
+  'help.approvals': 'あなたの承認を待っている要求を期限の早い順に表示し、その場で承認または拒否できます。あなたが判断した要求も確認できます。',
+
+  // `approvals`: 承認者の受信トレイ。
+  'inbox.title': 'あなたの承認待ち',
+  'inbox.empty': 'あなたの承認を待っている要求はありません。',
+  'inbox.headline': '{requester} さんが {package} を要求しています',
+  'inbox.details': '期限 {due} · ステージ {current} / {total} · 要求日時 {submitted}',
+  'inbox.decide': '承認または拒否…',
+  'inbox.more': 'ほかに {count} 件が承認を待っています。これらを判断した後、もう一度 "approvals" と送信してください。',
+  'inbox.showDecided': '判断済み',
+  'inbox.showWaiting': '承認待ち',
+  'inbox.decidedTitle': 'あなたが判断した要求',
+  'inbox.decidedEmpty': 'まだ判断した要求はありません。',
+  'inbox.decidedLine': '{date} に {requester} さんの {package} の要求を{outcome}しました (現在: {state})。',
+  'inbox.decidedNotice': '{requester} さんの {package} の要求を{outcome}しました。',
 
   'error.unknownPackage': 'アクセス パッケージ "{packageId}" は存在しません。"request" と入力すると、要求できるアクセス パッケージを確認できます。',
   'error.noPackageSelected': 'アクセス パッケージを選択してから、もう一度要求を送信してください。',

@@ -84,10 +84,7 @@ function renderApproval(
     notice: t(locale, isRequester ? 'approval.ownRequest' : 'approval.notApprover'),
     canAct,
     ...approverInput(options.approverJustificationRequired, locale),
-    approveTitle: t(locale, 'approval.approve'),
-    approveVerb: VERBS.approve,
-    denyTitle: t(locale, 'approval.deny'),
-    denyVerb: VERBS.deny,
+    ...decisionButtons(locale),
     requestId: request.id,
     version: request.version,
   });
@@ -171,7 +168,8 @@ function outcome(request: AccessRequest, stage: StageState | undefined, status: 
   }
 }
 
-function approverInput(required: boolean, locale: Locale) {
+/** The approver's justification field, as the approval card and the `approvals` inbox bind it. */
+export function approverInput(required: boolean, locale: Locale) {
   return {
     approverJustificationLabel: t(locale, required ? 'approval.justificationLabelRequired' : 'approval.justificationLabel'),
     approverJustificationPlaceholder: t(locale, 'approval.justificationPlaceholder'),
@@ -179,4 +177,9 @@ function approverInput(required: boolean, locale: Locale) {
     approverJustificationMaxLength: MAX_JUSTIFICATION_LENGTH,
     approverJustificationError: t(locale, 'approval.justificationError', { max: MAX_JUSTIFICATION_LENGTH }),
   };
+}
+
+/** Approve and Deny, as the approval card and the `approvals` inbox bind them. */
+export function decisionButtons(locale: Locale) {
+  return { approveTitle: t(locale, 'approval.approve'), approveVerb: VERBS.approve, denyTitle: t(locale, 'approval.deny'), denyVerb: VERBS.deny };
 }

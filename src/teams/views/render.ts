@@ -16,6 +16,7 @@ export const TEMPLATE_NAMES = [
   'failedRequests',
   'requestHistory',
   'reprocessOutcome',
+  'approvalsInbox',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
