@@ -26,6 +26,7 @@ import { startGraphEmulator, type GraphEmulator, type GraphSeedInput } from '../
 import { createLogger } from '../src/logger';
 import { TableFailedRequestsIndex } from '../src/storage/failedRequestsIndex';
 import { TableApprovalIndex } from '../src/storage/approvalIndex';
+import { TablePackageIndex } from '../src/storage/packageIndex';
 import { TableAssignmentStore } from '../src/storage/assignmentStore';
 import { TablePackageClaims } from '../src/storage/packageClaims';
 import { TableRequestStore } from '../src/storage/requestStore';
@@ -294,6 +295,7 @@ export async function startCore(connectionString: string, seed: GraphSeedInput, 
     claims: new TablePackageClaims({ tables }),
     assignments: new TableAssignmentStore({ tables }),
     approvals: new TableApprovalIndex({ tables }),
+    packages: new TablePackageIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock: systemClock, logger }),
     provisioner: new GraphProvisioner(client, { graphBaseUrl: graph.url }),

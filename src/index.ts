@@ -32,6 +32,7 @@ import { TableRequestStore } from './storage/requestStore';
 import { TableScheduleIndex } from './storage/scheduleIndex';
 import { TableFailedRequestsIndex } from './storage/failedRequestsIndex';
 import { TableApprovalIndex } from './storage/approvalIndex';
+import { TablePackageIndex } from './storage/packageIndex';
 import { TableAssignmentStore } from './storage/assignmentStore';
 import { TablePackageClaims } from './storage/packageClaims';
 import { checkSchemaVersion, SchemaVersionError } from './storage/schemaVersion';
@@ -143,6 +144,7 @@ async function start(config: Config, logger: Logger, options: StartOptions, stop
     claims: new TablePackageClaims({ tables }),
     assignments: new TableAssignmentStore({ tables }),
     approvals: new TableApprovalIndex({ tables }),
+    packages: new TablePackageIndex({ tables }),
     directory,
     resourceNames: new ResourceNamer({ directory, clock, logger }),
     provisioner: new GraphProvisioner(graphClient, { graphBaseUrl: graph.baseUrl }),

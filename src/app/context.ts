@@ -1,5 +1,5 @@
 import type { CatalogIndex } from '../catalog/loader';
-import type { ApprovalIndex, AssignmentStore, Clock, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
+import type { ApprovalIndex, AssignmentStore, Clock, PackageIndex, Directory, FailedRequestsIndex, Logger, Notifier, PackageClaims, Provisioner, RequestStore, ScheduleIndex } from './ports';
 import type { ResourceNamer } from './resourceNames';
 
 /** Everything the use-cases reach the world through; built once by the composition root. */
@@ -14,6 +14,8 @@ export interface AppContext {
   assignments: AssignmentStore;
   /** Each approver's inbox: what waits for their decision, and what they decided. */
   approvals: ApprovalIndex;
+  /** Each package's requests that are not over and its assignments, for its managers. */
+  packages: PackageIndex;
   directory: Directory;
   /** Names of groups and app roles for the cards (cached directory lookups). */
   resourceNames: ResourceNamer;

@@ -12,6 +12,7 @@ import type { AppContext } from './context';
 import { describe } from './describe';
 import { runSyncApprovals } from './effects/approvals';
 import { runSyncAssignment } from './effects/assignments';
+import { runSyncPackageIndex } from './effects/packageIndex';
 import { runNotify, runRefreshCards } from './effects/cards';
 import { runDeliver, runRevoke } from './effects/delivery';
 import { runAlertManagers, runSyncFailedIndex } from './effects/managers';
@@ -266,5 +267,6 @@ export class EffectRunner {
     syncFailedIndex: { repeatable: runSyncFailedIndex },
     syncAssignment: { repeatable: runSyncAssignment },
     syncApprovals: { repeatable: runSyncApprovals },
+    syncPackageIndex: { repeatable: runSyncPackageIndex },
   };
 }

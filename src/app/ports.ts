@@ -6,6 +6,7 @@ import type { Resource } from '../catalog/types';
 import type { ApprovalEntry } from '../domain/approvalInbox';
 import type { Assignment } from '../domain/assignment';
 import type { CardKind, Effect } from '../domain/effects';
+import type { PackageRequestRow } from '../domain/packageIndex';
 import type { RevokeOutcome } from '../domain/expiry';
 import type { AccessRequest, DecisionOutcome } from '../domain/request';
 import type { RequesterPosition } from '../domain/requesterOverview';
@@ -197,6 +198,16 @@ export interface AssignmentStore {
   put(assignment: Assignment, previous: StoredAssignment | undefined): Promise<boolean>;
   /** Every assignment of the person, current and ended (one partition read). */
   listForPerson(personId: string): Promise<Assignment[]>;
+}
+
+/** Each package's requests that are not over and its assignments (domain/packageIndex.ts), for its managers. */
+export interface PackageIndex {
+  /** Writes the request's row in its package's index, or removes it (undefined: the request is over). */
+  setRequest(packageId: string, requestId: string, row: PackageRequestRow | undefined): Promise<void>;
+  /** Writes the package's row of the person's assignment (the latest written wins). */
+  setAssignment(assignment: Assignment): Promise<void>;
+  requests(packageId: string): Promise<PackageRequestRow[]>;
+  assignments(packageId: string): Promise<Assignment[]>;
 }
 
 /** A request waiting for an approver's decision, as their inbox lists it. */

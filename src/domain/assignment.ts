@@ -19,6 +19,8 @@ export type AssignmentResource = Pick<ResourceDelivery, 'key' | 'resource' | 'di
 
 export interface Assignment {
   personId: string;
+  /** The person's name when the request was made (as the request remembers them). */
+  personName: string;
   catalogId: string;
   packageId: string;
   packageName: string;
@@ -65,6 +67,7 @@ export function assignmentOf(request: AccessRequest): Assignment | undefined {
   const delivered = request.resources.some((r) => r.status !== 'pending' && r.status !== 'failed');
   return {
     personId: request.requester.id.toLowerCase(),
+    personName: request.requester.displayName,
     catalogId: request.catalogId,
     packageId: request.packageId,
     packageName: request.packageName,

@@ -56,6 +56,8 @@ export type Effect =
    */
   | { kind: 'syncAssignment' }
   /** Write each approver's inbox entry for the request (domain/approvalInbox.ts); added like syncAssignment. */
-  | { kind: 'syncApprovals' };
+  | { kind: 'syncApprovals' }
+  /** Write the request's row in its package's index (domain/packageIndex.ts); added like syncAssignment. */
+  | { kind: 'syncPackageIndex' };
 
 export type EffectKind = Effect['kind'];

@@ -14,10 +14,11 @@ import type { AccessRequest, RequestState } from './request';
 /**
  * Effects no row names, because the commit adds them (app/commitRequest.ts): `syncAssignment`, to every transition
  * that changes the assignment the request holds (domain/assignment.ts says which state of the request gives which
- * state of the assignment), and `syncApprovals`, to every one that changes who may decide or who decided
- * (domain/approvalInbox.ts).
+ * state of the assignment), `syncApprovals`, to every one that changes who may decide or who decided
+ * (domain/approvalInbox.ts), and `syncPackageIndex`, to every one that changes the request's row in its package's
+ * index (domain/packageIndex.ts).
  */
-export const COMMIT_EFFECTS: readonly EffectKind[] = ['syncAssignment', 'syncApprovals'];
+export const COMMIT_EFFECTS: readonly EffectKind[] = ['syncAssignment', 'syncApprovals', 'syncPackageIndex'];
 
 /**
  * What the state alone does not say about held access (delivered, partiallyDelivered), but what decides what happens

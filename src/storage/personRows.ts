@@ -7,7 +7,7 @@
  * mean another writer won.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { decodeKey, encodeKey, restStatus, type Tables } from './tables';
+import { decodeKey, encodeKey, restStatus, rowKeyRange, type Tables } from './tables';
 
 /** The most entities the Table service returns in one page. */
 const MAX_PAGE_SIZE = 1000;
@@ -64,8 +64,7 @@ export class PersonRows {
   /** The person's rows of this kind in key order, with the key of each; at most `limit` of them. */
   async list(personId: string, options: { select?: string[]; limit?: number } = {}): Promise<Array<{ key: string; row: PersonRow }>> {
     const { select, limit = Number.POSITIVE_INFINITY } = options;
-    // Every RowKey starting with the prefix sorts before the prefix with its '|' raised to '}'.
-    const [from, to] = [this.prefix, `${this.prefix.slice(0, -1)}}`];
+    const { from, to } = rowKeyRange(this.prefix);
     const rows = this.table.listEntities<Record<string, unknown>>({
       queryOptions: { filter: odata`PartitionKey eq ${partitionOf(personId)} and RowKey ge ${from} and RowKey lt ${to}`, select: select && ['RowKey', ...select] },
     });

@@ -147,6 +147,12 @@ export function decodeKey(key: string): string {
   return key.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+/** RowKey bounds of the rows whose key starts with `prefix` (ending in '|'): RowKey ge `from` and lt `to`. */
+export function rowKeyRange(prefix: string): { from: string; to: string } {
+  // Every RowKey starting with the prefix sorts before the prefix with its '|' raised to '}'.
+  return { from: prefix, to: `${prefix.slice(0, -1)}}` };
+}
+
 /** A string property holds at most 64 KiB (32K UTF-16 characters); longer JSON is split across columns. */
 const MAX_CHARS_PER_COLUMN = 32_000;
 

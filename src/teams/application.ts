@@ -22,6 +22,7 @@ import {
   type CardActionDeps,
 } from './cardActions';
 import { approvalsDecidedAction, approvalsWaitingAction, showApprovals } from './approvals';
+import { manageAssignmentsAction, manageFailuresAction, managePackagesAction, manageRequestsAction, showManage } from './manage';
 import { showCancelList, showChannelHelp, showFailedRequests, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
@@ -56,6 +57,10 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.history]: historyAction,
   [VERBS.approvals]: (deps, context) => approvalsWaitingAction(deps.app, context),
   [VERBS.approvalsDecided]: (deps, context) => approvalsDecidedAction(deps.app, context),
+  [VERBS.manage]: (deps, context) => managePackagesAction(deps.app, context),
+  [VERBS.manageRequests]: (deps, context, data) => manageRequestsAction(deps.app, context, data),
+  [VERBS.manageAssignments]: (deps, context, data) => manageAssignmentsAction(deps.app, context, data),
+  [VERBS.manageFailures]: (deps, context, data) => manageFailuresAction(deps.app, context, data),
 };
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {
@@ -126,6 +131,7 @@ export function createBotApplication(options: BotApplicationOptions): Applicatio
   bot.message(/^\s*status\s*$/i, personal((context) => showMyRequests(ctx, context)));
   bot.message(/^\s*cancel\s*$/i, personal((context) => showCancelList(ctx, context)));
   bot.message(/^\s*approvals\s*$/i, personal((context) => showApprovals(ctx, context)));
+  bot.message(/^\s*manage\s*$/i, personal((context) => showManage(ctx, context)));
   bot.message(/^\s*help\s*$/i, async (context) => showHelp(context));
   bot.activity(ActivityTypes.Message, async (context) => showHelp(context));
 

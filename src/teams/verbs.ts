@@ -16,6 +16,11 @@ export const VERBS = {
   /** The approver's inbox (`approvals`), and the decisions they made. */
   approvals: 'approvals.waiting',
   approvalsDecided: 'approvals.decided',
+  /** A manager's packages (`manage`), and one package's requests, assignments and failed deliveries. */
+  manage: 'manage.packages',
+  manageRequests: 'manage.requests',
+  manageAssignments: 'manage.assignments',
+  manageFailures: 'manage.failures',
   /** Universal Actions `refresh`: Teams asks for the viewer's own version of an approval card. */
   refreshCard: 'card.refresh',
 } as const;

@@ -9,6 +9,7 @@ import type { AppContext } from '../../src/app/context';
 import type {
   ApprovalIndex,
   AssignmentStore,
+  PackageIndex,
   AuditEntry,
   AuditNote,
   Clock,
@@ -44,6 +45,7 @@ import type {
 } from '../../src/app/ports';
 import type { ApprovalEntry } from '../../src/domain/approvalInbox';
 import type { Assignment } from '../../src/domain/assignment';
+import type { PackageRequestRow } from '../../src/domain/packageIndex';
 import { ResourceNamer } from '../../src/app/resourceNames';
 import { parseCatalog, type CatalogIndex } from '../../src/catalog/loader';
 import type { Resource } from '../../src/catalog/types';
@@ -504,6 +506,37 @@ export class InMemoryApprovalIndex implements ApprovalIndex {
 
   async decidedBy(approverId: string, limit: number): Promise<MadeDecision[]> {
     return [...InMemoryApprovalIndex.of(this.decided, approverId).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+  }
+}
+
+export class InMemoryPackageIndex implements PackageIndex {
+  private readonly rows = new Map<string, Map<string, PackageRequestRow>>();
+  private readonly held = new Map<string, Map<string, Assignment>>();
+
+  private static of<T>(map: Map<string, Map<string, T>>, packageId: string): Map<string, T> {
+    const found = map.get(packageId) ?? new Map<string, T>();
+    map.set(packageId, found);
+    return found;
+  }
+
+  async setRequest(packageId: string, requestId: string, row: PackageRequestRow | undefined): Promise<void> {
+    await tick();
+    const rows = InMemoryPackageIndex.of(this.rows, packageId);
+    if (row) rows.set(requestId, structuredClone(row));
+    else rows.delete(requestId);
+  }
+
+  async setAssignment(assignment: Assignment): Promise<void> {
+    await tick();
+    InMemoryPackageIndex.of(this.held, assignment.packageId).set(assignment.personId, structuredClone(assignment));
+  }
+
+  async requests(packageId: string): Promise<PackageRequestRow[]> {
+    return [...InMemoryPackageIndex.of(this.rows, packageId).values()].map((row) => structuredClone(row));
+  }
+
+  async assignments(packageId: string): Promise<Assignment[]> {
+    return [...InMemoryPackageIndex.of(this.held, packageId).values()].map((a) => structuredClone(a));
   }
 }
 
@@ -971,6 +1004,7 @@ export interface TestContext extends AppContext {
   claims: InMemoryPackageClaims;
   assignments: InMemoryAssignmentStore;
   approvals: InMemoryApprovalIndex;
+  packages: InMemoryPackageIndex;
   directory: FakeDirectory;
   provisioner: FakeProvisioner;
   notifier: RecordingNotifier;
@@ -993,6 +1027,7 @@ export function createTestContext(overrides: TestContextOverrides = {}): TestCon
     claims: overrides.claims ?? new InMemoryPackageClaims(),
     assignments: overrides.assignments ?? new InMemoryAssignmentStore(),
     approvals: overrides.approvals ?? new InMemoryApprovalIndex(),
+    packages: overrides.packages ?? new InMemoryPackageIndex(),
     directory,
     resourceNames: overrides.resourceNames ?? new ResourceNamer({ directory, clock, logger }),
     provisioner: overrides.provisioner ?? new FakeProvisioner(),

@@ -33,6 +33,7 @@ describe('assignment', () => {
       assignment && { ...assignment, resources: assignment.resources.map((r) => `${r.key}=${r.status}`) },
       {
         personId: REQUESTER.id.toLowerCase(),
+        personName: REQUESTER.displayName,
         catalogId: 'sales',
         packageId: 'crm-users',
         packageName: 'CRM users',
@@ -82,12 +83,12 @@ describe('assignment', () => {
       const ctx = createTestContext();
       const loaded = await ctx.store.create(buildRequest());
       const approved = await commitRequest(ctx.store, loaded, withDecision(loaded.request, 'approved'));
-      assert.deepEqual(approved.effects.map((e) => e.effect.kind), ['syncApprovals', 'syncAssignment']);
+      assert.deepEqual(approved.effects.map((e) => e.effect.kind), ['syncApprovals', 'syncPackageIndex', 'syncAssignment']);
       await runSyncAssignment(ctx, approved);
       assert.equal((await ctx.assignments.get(REQUESTER.id, 'crm-users'))?.assignment.state, 'delivering');
 
       const reminded = await commitRequest(ctx.store, approved, { ...approved.request, version: approved.request.version + 1, lastExpiryReminderDueAt: 'x' });
-      assert.deepEqual(reminded.effects.map((e) => e.effect.kind), ['syncApprovals', 'syncAssignment'], 'nothing added for a change the assignment does not show');
+      assert.deepEqual(reminded.effects.map((e) => e.effect.kind), ['syncApprovals', 'syncPackageIndex', 'syncAssignment'], 'nothing added for a change the assignment does not show');
     });
 
     it('no code commits a request transition except through commitRequest (so none can skip the assignment)', () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { assignmentOf } from '../../src/domain/assignment';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry } from '../../src/app/ports';
@@ -15,6 +16,10 @@ import {
   renderCancelList,
   renderFailedRequests,
   renderApprovalsInbox,
+  renderManagedPackages,
+  renderPackageAssignments,
+  renderPackageFailures,
+  renderPackageRequests,
   renderDecidedByMe,
   renderHelp,
   renderReprocessOutcome,
@@ -114,6 +119,29 @@ const SCENARIOS: Array<{ name: string; template: TemplateName; render: (locale: 
     render: (l) => renderApprovalsInbox({ waiting: [{ request: buildRequest(), stageCount: 1, justificationRequired: true }, { request: { ...twoStageRequest(), id: 'req-2026-0002' }, stageCount: 2, justificationRequired: false }], more: 3 }, l),
   },
   { name: 'approvals inbox, empty', template: 'approvalsInbox', render: (l) => renderApprovalsInbox({ waiting: [], more: 0 }, l) },
+  {
+    name: 'manage, two packages',
+    template: 'manage',
+    render: (l) =>
+      renderManagedPackages(
+        [
+          { packageId: 'crm-users', packageName: 'CRM users', catalogName: 'Sales', pending: 2, failed: 1, active: 14 },
+          { packageId: 'sales-team', packageName: 'Sales team', catalogName: 'Sales', pending: 0, failed: 0, active: 3 },
+        ],
+        l,
+      ),
+  },
+  {
+    name: 'manage, a package\'s assignments',
+    template: 'manage',
+    render: (l) => renderPackageAssignments('CRM users', [assignmentOf(deliveredRequest())!, { ...assignmentOf(deliveredRequest())!, personId: 'x', state: 'expired', endsAt: undefined }], l),
+  },
+  { name: 'manage, no requests', template: 'manage', render: (l) => renderPackageRequests('CRM users', [], l) },
+  {
+    name: 'manage, 60 failed deliveries with long errors',
+    template: 'manage',
+    render: (l) => renderPackageFailures('CRM users', Array(60).fill(manyFailedResources()), l, { now: NOW }),
+  },
   {
     name: 'decided by me',
     template: 'approvalsInbox',
@@ -285,10 +313,9 @@ describe('Adaptive Card templates', () => {
             }
             assert.equal(action.type, 'Action.Execute');
             assert.ok(VERB_VALUES.includes(action.verb as string), `verb ${String(action.verb)}`);
-            if (action.data !== undefined) {
-              // `inbox`: an approval clicked on the `approvals` card (the answer is that card again).
-              assert.deepEqual(Object.keys(action.data as Json).filter((key) => key !== 'inbox').sort(), ['requestId', 'version']);
-            }
+            // A request (with the version shown; `inbox`: clicked on the `approvals` card), a package, or nothing.
+            const keys = Object.keys((action.data ?? {}) as Json).filter((key) => key !== 'inbox').sort();
+            assert.ok([[], ['packageId'], ['requestId', 'version']].some((ids) => JSON.stringify(ids) === JSON.stringify(keys)), keys.join(', '));
           }
         });
 
@@ -754,10 +781,10 @@ describe('requester cards', () => {
     });
   });
 
-  it('help lists the five commands with a sentence each', () => {
+  it('help lists the six commands with a sentence each', () => {
     const card = renderHelp('en');
     const [factSet] = objectsIn(card).filter((o) => o.type === 'FactSet');
-    assert.deepEqual((factSet.facts as Json[]).map((f) => f.title), ['request', 'status', 'cancel', 'approvals', 'help']);
+    assert.deepEqual((factSet.facts as Json[]).map((f) => f.title), ['request', 'status', 'cancel', 'approvals', 'manage', 'help']);
     assert.ok((factSet.facts as Json[]).every((f) => typeof f.value === 'string' && f.value.endsWith('.')));
   });
 });

@@ -65,6 +65,7 @@ const EFFECT_KINDS: Record<EffectKind, true> = {
   syncFailedIndex: true,
   syncAssignment: true,
   syncApprovals: true,
+  syncPackageIndex: true,
 };
 
 // ---------------------------------------------------------------------------------------------

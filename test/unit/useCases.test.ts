@@ -191,6 +191,7 @@ describe('use-cases on in-memory fakes', () => {
         { kind: 'syncApprovals' },
         { kind: 'refreshCards', cards: ['requestStatus', 'approvalRequest', 'approvalReminder'] },
         { kind: 'deliver' },
+        { kind: 'syncPackageIndex' },
         { kind: 'syncAssignment' },
       ]);
     });
@@ -513,7 +514,7 @@ describe('use-cases on in-memory fakes', () => {
       assert.deepEqual(
         stuck.effects.map((e) => e.effect.kind),
         // syncApprovals ran (the inbox lists the request) but is marked done with the next write, which never came.
-        ['syncApprovals', 'notify', 'notify', 'refreshCards', 'schedule'],
+        ['syncApprovals', 'notify', 'notify', 'refreshCards', 'schedule', 'syncPackageIndex'],
         'the failed notify and everything after it wait',
       );
       assert.deepEqual(await t.store.listRequestsWithPendingEffects(10), [id]);

@@ -8,6 +8,7 @@ export { MAX_REFRESH_USERS, type CardRefresh } from './refresh';
 export { renderFailedRequests, type FailedRequestsModel } from './failedRequests';
 export { renderRequestHistory } from './requestHistory';
 export { renderReprocessOutcome } from './reprocessOutcome';
+export { renderManagedPackages, renderPackageAssignments, renderPackageFailures, renderPackageRequests, type ManagedPackageView } from './manage';
 export { renderApprovalsInbox, renderDecidedByMe, type WaitingRequest } from './approvalsInbox';
 export type { CardViewer, RequestCardOptions } from './requestParts';
 export type { Locale } from '../i18n';

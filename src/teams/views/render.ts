@@ -17,6 +17,7 @@ export const TEMPLATE_NAMES = [
   'requestHistory',
   'reprocessOutcome',
   'approvalsInbox',
+  'manage',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
