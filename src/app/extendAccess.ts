@@ -1,7 +1,7 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors';
 import { completeExtension, extendAccess as extendTransition, extensionCheck, settleExtension } from '../domain/expiry';
 import type { AccessRequest } from '../domain/request';
-import { commitRequest } from './commitRequest';
+import { commitRequest, createRequestRecord } from './commitRequest';
 import type { AppContext } from './context';
 import { isInPolicyScope } from './eligibility';
 import type { LoadedRequest, PendingEffect } from './ports';
@@ -47,7 +47,7 @@ export async function extendAccess(ctx: AppContext, input: { requestId: string; 
     return { extended: committed };
   }
   // After the mark: a crash in between leaves a mark without its request, which the next Extend overwrites.
-  const created = await ctx.store.create(extension, { effects: [{ kind: 'startStage' }], actorId: input.actorId });
+  const created = await createRequestRecord(ctx.store, extension, { effects: [{ kind: 'startStage' }], actorId: input.actorId });
   ctx.logger.info({ requestId: input.requestId, extensionId: extension.id }, 'extension submitted for approval');
   return { extended: committed, extension: created };
 }

@@ -3,6 +3,7 @@ import { refusalOfNewRequest } from '../domain/oneRequestPerPackage';
 import { validateRequestForm, type RequestFormInput } from '../domain/policy';
 import type { PersonSnapshot } from '../domain/request';
 import { createRequest } from '../domain/transitions';
+import { createRequestRecord } from './commitRequest';
 import type { AppContext } from './context';
 import { policyFor } from './eligibility';
 import type { DirectoryUser, LoadedRequest, PackageClaim, PostedCard } from './ports';
@@ -89,7 +90,7 @@ export async function submitRequest(ctx: AppContext, input: SubmitRequestInput):
     resourceNames,
   });
   const cards = input.formCard ? [{ ...input.formCard, card: 'requestStatus' as const, postedBy: 'form' }] : [];
-  const created = await ctx.store.create(next, { effects, cards, actorId: input.requesterId });
+  const created = await createRequestRecord(ctx.store, next, { effects, cards, actorId: input.requesterId });
   ctx.logger.info({ requestId: next.id, packageId, state: next.state }, 'request submitted');
   return created;
 }

@@ -26,7 +26,7 @@ export function approvalEntries(request: AccessRequest): Map<string, ApprovalEnt
   return entries;
 }
 
-/** Whether a transition changes some approver's entry (then the outbox writes the entries again). */
-export function approvalEntriesChanged(before: AccessRequest, after: AccessRequest): boolean {
-  return JSON.stringify([...approvalEntries(before)]) !== JSON.stringify([...approvalEntries(after)]);
+/** Whether a transition (from nothing, for a new request) changes some approver's entry (then the outbox writes them again). */
+export function approvalEntriesChanged(before: AccessRequest | undefined, after: AccessRequest): boolean {
+  return JSON.stringify([...(before ? approvalEntries(before) : [])]) !== JSON.stringify([...approvalEntries(after)]);
 }

@@ -83,9 +83,9 @@ export function assignmentOf(request: AccessRequest): Assignment | undefined {
   };
 }
 
-/** Whether a transition from `before` to `after` changes the assignment (then the outbox writes it again). */
-export function assignmentChanged(before: AccessRequest, after: AccessRequest): boolean {
-  const [was, is] = [assignmentOf(before), assignmentOf(after)];
+/** Whether a transition from `before` (undefined: a new request) to `after` changes the assignment (then the outbox writes it again). */
+export function assignmentChanged(before: AccessRequest | undefined, after: AccessRequest): boolean {
+  const [was, is] = [before && assignmentOf(before), assignmentOf(after)];
   if (!is) return was !== undefined;
   return !was || JSON.stringify({ ...was, source: undefined, updatedAt: undefined }) !== JSON.stringify({ ...is, source: undefined, updatedAt: undefined });
 }

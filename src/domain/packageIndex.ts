@@ -32,8 +32,9 @@ export function packageRequestRow(request: AccessRequest): PackageRequestRow | u
   };
 }
 
-export function packageRowChanged(before: AccessRequest, after: AccessRequest): boolean {
-  return JSON.stringify(packageRequestRow(before)) !== JSON.stringify(packageRequestRow(after));
+/** Whether a transition (from nothing, for a new request) changes the request's row in its package's index. */
+export function packageRowChanged(before: AccessRequest | undefined, after: AccessRequest): boolean {
+  return JSON.stringify(before && packageRequestRow(before)) !== JSON.stringify(packageRequestRow(after));
 }
 
 /** Waiting for a decision, a start date or a delivery. */

@@ -91,10 +91,10 @@ describe('assignment', () => {
       assert.deepEqual(reminded.effects.map((e) => e.effect.kind), ['syncApprovals', 'syncPackageIndex', 'syncAssignment'], 'nothing added for a change the assignment does not show');
     });
 
-    it('no code commits a request transition except through commitRequest (so none can skip the assignment)', () => {
+    it('no code stores a request transition except through commitRequest.ts (so none can skip the derived records)', () => {
       const src = join(__dirname, '..', '..', 'src');
       const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-      const committing = files.filter((f) => /\.commit\(/.test(readFileSync(join(src, f), 'utf8'))).map((f) => relative(src, join(src, f)));
+      const committing = files.filter((f) => /store\.(commit|create)\(/.test(readFileSync(join(src, f), 'utf8'))).map((f) => relative(src, join(src, f)));
       assert.deepEqual(committing, [join('app', 'commitRequest.ts')]);
     });
 

@@ -45,7 +45,7 @@ describe('use-cases on in-memory fakes', () => {
       const next = { ...created.request, version: 2, justification: 'changed' };
       const committed = await store.commit(created, next, { effects: [{ kind: 'refreshCards', cards: ['requestStatus'] }] });
       assert.notEqual(committed.etag, created.etag);
-      assert.deepEqual(committed.effects.map((e) => e.effect.kind), ['startStage', 'refreshCards']);
+      assert.deepEqual(committed.effects.map((e) => e.effect.kind), ['startStage', 'syncPackageIndex', 'refreshCards']);
       assert.ok(committed.effects[0].id < committed.effects[1].id, 'effect ids sort in creation order');
 
       await assert.rejects(store.commit(created, { ...next, justification: 'lost' }, { effects: [{ kind: 'deliver' }] }), ConcurrencyError);
@@ -61,7 +61,7 @@ describe('use-cases on in-memory fakes', () => {
       created.effects.length = 0;
       const read = await store.get(created.request.id);
       assert.equal(read?.request.state, 'submitted');
-      assert.equal(read?.effects.length, 1);
+      assert.equal(read?.effects.length, 2);
     });
 
     it('FakeDirectory expands nested groups and answers checkMemberGroups transitively', async () => {
@@ -130,7 +130,7 @@ describe('use-cases on in-memory fakes', () => {
         department: 'Sales',
         jobTitle: 'Account Executive',
       });
-      assert.deepEqual(loaded.effects.map((e) => e.effect), [{ kind: 'startStage' }]);
+      assert.deepEqual(loaded.effects.map((e) => e.effect), [{ kind: 'startStage' }, { kind: 'syncPackageIndex' }]);
       assert.deepEqual(loaded.cards, []);
       assert.deepEqual(await t.store.listRequestsWithPendingEffects(10), [request.id]);
       assert.deepEqual((await t.store.listByRequester(adele, 10)).map((r) => r.id), [request.id]);
@@ -140,7 +140,7 @@ describe('use-cases on in-memory fakes', () => {
       const created = await submitRequest(t, { requesterId: adele, packageId: 'sales-team' });
       const loaded = stored(created.request.id);
       assert.equal(loaded.request.state, 'approved');
-      assert.deepEqual(loaded.effects.map((e) => e.effect), [{ kind: 'deliver' }]);
+      assert.deepEqual(loaded.effects.map((e) => e.effect), [{ kind: 'deliver' }, { kind: 'syncPackageIndex' }, { kind: 'syncAssignment' }]);
     });
 
     it('the form card the requester submitted from becomes their requestStatus card', async () => {
@@ -513,8 +513,9 @@ describe('use-cases on in-memory fakes', () => {
       assert.equal(t.notifier.posts.length, 0);
       assert.deepEqual(
         stuck.effects.map((e) => e.effect.kind),
-        // syncApprovals ran (the inbox lists the request) but is marked done with the next write, which never came.
-        ['syncApprovals', 'notify', 'notify', 'refreshCards', 'schedule', 'syncPackageIndex'],
+        // The index effects before the notify ran (the inbox lists the request) but are marked done with the next
+        // write, which never came.
+        ['syncPackageIndex', 'syncApprovals', 'notify', 'notify', 'refreshCards', 'schedule', 'syncPackageIndex'],
         'the failed notify and everything after it wait',
       );
       assert.deepEqual(await t.store.listRequestsWithPendingEffects(10), [id]);
