@@ -40,7 +40,7 @@ const CLAIM_IN_FLIGHT_MS = 10_000;
  * access or failed refuses, and so does one being stored right now; anything else (ended, or abandoned) is
  * replaced, guarded by the ETag read, so of two submits racing exactly one wins.
  */
-async function claimPackage(ctx: AppContext, personId: string, packageId: string, packageName: string, requestId: string): Promise<void> {
+export async function claimPackage(ctx: AppContext, personId: string, packageId: string, packageName: string, requestId: string): Promise<void> {
   const now = ctx.clock.now();
   if (await ctx.claims.claim(personId, packageId, requestId, now.toISOString(), undefined)) return;
   const inFlight = new ConflictError('error.submitInFlight', { package: packageName });

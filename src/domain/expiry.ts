@@ -301,9 +301,12 @@ export function completeExtension(extension: AccessRequest, extended: AccessRequ
 // ---------------------------------------------------------------------------------------------
 // Release, and cancel of a failed delivery
 
-/** The requester gives the access back early (from `status`): it is removed now, then #8. */
-export function releaseAccess(request: AccessRequest, actorId: string, now: Date): Transition {
-  if (actorId !== request.requester.id) throw new ForbiddenError('error.notYourAccess');
+/**
+ * The requester gives the access back early (from `status`), or one of the package's managers removes the
+ * assignment (`asManager`: the app checked their rights): it is removed now, then #8.
+ */
+export function releaseAccess(request: AccessRequest, actorId: string, now: Date, asManager = false): Transition {
+  if (!asManager && actorId !== request.requester.id) throw new ForbiddenError('error.notYourAccess');
   if (!hasAccess(request)) throw new ConflictError('error.noAccessToRelease', { state: request.state });
   if (request.removalStartedAt) throw new ConflictError('error.alreadyRemoving');
   // accessEndsAt = now: the cards say when it ended, and the scheduled expiry goes stale.

@@ -49,7 +49,7 @@ export const TRIGGERS = {
   deliverResult: 'effect deliver: Graph’s answers for the resources not yet delivered',
   reprocess: 'a request manager clicks Reprocess (within 14 days of completion)',
   cancel: 'the requester cancels',
-  release: 'the requester gives the access back early',
+  release: 'the requester gives the access back early, or a manager removes the assignment (`manage`)',
   accessExpiry: 'due item: the access ends (ref 0), or a refused removal is tried again (ref 1)',
   revokeResult: 'effect revoke: Graph’s answers for the resources still held',
   expiryReminder: 'due item: tell the requester the access ends soon (#7)',
@@ -462,7 +462,7 @@ export const STATE_MACHINE: readonly TransitionRow[] = [
     to: 'same (removing)',
     effects: ['refreshCards', 'revoke'],
     via: ['releaseAccess'],
-    note: 'its end is now; the scheduled expiry goes stale',
+    note: 'by the requester, or a manager removing the assignment; its end is now; the scheduled expiry goes stale',
   },
   // Removal
   {

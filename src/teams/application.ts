@@ -22,7 +22,7 @@ import {
   type CardActionDeps,
 } from './cardActions';
 import { approvalsDecidedAction, approvalsWaitingAction, showApprovals } from './approvals';
-import { manageAssignmentsAction, manageFailuresAction, managePackagesAction, manageRequestsAction, showManage } from './manage';
+import { manageAssignAction, manageAssignmentsAction, manageFailuresAction, manageRemoveAction, managePackagesAction, manageRequestsAction, showManage } from './manage';
 import { showCancelList, showChannelHelp, showFailedRequests, showHelp, showMyRequests, showPersonalOnly, showRequestForm } from './commands';
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
@@ -61,6 +61,8 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.manageRequests]: (deps, context, data) => manageRequestsAction(deps.app, context, data),
   [VERBS.manageAssignments]: (deps, context, data) => manageAssignmentsAction(deps.app, context, data),
   [VERBS.manageFailures]: (deps, context, data) => manageFailuresAction(deps.app, context, data),
+  [VERBS.manageAssign]: manageAssignAction,
+  [VERBS.manageRemove]: manageRemoveAction,
 };
 
 export function createBotApplication(options: BotApplicationOptions): Application<TurnState> {

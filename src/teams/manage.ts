@@ -6,17 +6,20 @@
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { AppContext } from '../app/context';
-import { managedPackages, packageAssignments, packageFailures, packageRequests } from '../app/manage';
+import type { EffectRunner } from '../app/effectRunner';
+import { assignDirectly, managedPackages, packageAssignments, packageFailures, packageRequests, removeAssignment } from '../app/manage';
 import { ForbiddenError, ValidationError } from '../domain/errors';
 import { aadObjectIdOf, timeZoneOf } from './activity';
+import { afterResponse } from './afterResponse';
 import { localeOf, t } from './i18n';
 import { sendCard } from './invokeResponses';
+import { assignInputs, removeReasonInput } from './views/manage';
 import { cardAttachment, renderManagedPackages, renderPackageAssignments, renderPackageFailures, renderPackageRequests, type AdaptiveCard } from './views';
 
 /** Card data naming a package: an id as the catalog spells them (checked against the catalog by the use-case). */
 const packageRefSchema = z.object({ packageId: z.string().min(1).max(100) });
 
-async function packagesCard(ctx: AppContext, actorId: string, context: TurnContext): Promise<AdaptiveCard> {
+async function packagesCard(ctx: AppContext, actorId: string, context: TurnContext, notice?: string): Promise<AdaptiveCard> {
   const packages = await managedPackages(ctx, actorId);
   return renderManagedPackages(
     packages.map(({ entry, pending, failed, active }) => ({
@@ -26,8 +29,10 @@ async function packagesCard(ctx: AppContext, actorId: string, context: TurnConte
       pending,
       failed,
       active,
+      policies: entry.accessPackage.policies.map((policy) => ({ id: policy.id, displayName: policy.displayName })),
     })),
     localeOf(context.activity.locale),
+    notice,
   );
 }
 
@@ -51,9 +56,37 @@ export async function manageRequestsAction(ctx: AppContext, context: TurnContext
   await sendCard(context, renderPackageRequests(entry.accessPackage.displayName, rows, localeOf(context.activity.locale), { timeZone: timeZoneOf(context.activity) }));
 }
 
-export async function manageAssignmentsAction(ctx: AppContext, context: TurnContext, data: unknown): Promise<void> {
+export async function manageAssignmentsAction(ctx: AppContext, context: TurnContext, data: unknown, notice?: string): Promise<void> {
   const { entry, assignments } = await packageAssignments(ctx, actorIdOf(context), packageIdOf(data));
-  await sendCard(context, renderPackageAssignments(entry.accessPackage.displayName, assignments, localeOf(context.activity.locale), { timeZone: timeZoneOf(context.activity) }));
+  const locale = localeOf(context.activity.locale);
+  await sendCard(context, renderPackageAssignments(entry.accessPackage.displayName, assignments, locale, { timeZone: timeZoneOf(context.activity), notice }));
+}
+
+/** "Assign" on a package: the person picked, the policy and the reason come as the form's inputs (untrusted). */
+export async function manageAssignAction(deps: { app: AppContext; effects: EffectRunner }, context: TurnContext, data: unknown): Promise<void> {
+  const packageId = packageIdOf(data);
+  const inputs = assignInputs(packageId);
+  const form = parseForm(z.object({ [inputs.person]: z.string().uuid(), [inputs.policy]: z.string().max(100).optional(), [inputs.reason]: z.string().max(5000) }), data);
+  const created = await assignDirectly(deps.app, {
+    managerId: actorIdOf(context),
+    packageId,
+    personId: String(form[inputs.person]),
+    policyId: form[inputs.policy] as string | undefined,
+    reason: String(form[inputs.reason]),
+  });
+  const notice = t(localeOf(context.activity.locale), 'manage.assigned', { package: created.request.packageName, person: created.request.requester.displayName });
+  await sendCard(context, await packagesCard(deps.app, actorIdOf(context), context, notice));
+  afterResponse(context, () => deps.effects.kick(created.request.id));
+}
+
+/** "Yes, remove" on an assignment: the person's access to the package ends now; the answer is the list again. */
+export async function manageRemoveAction(deps: { app: AppContext; effects: EffectRunner }, context: TurnContext, data: unknown): Promise<void> {
+  const { packageId, personId } = parseForm(packageRefSchema.extend({ personId: z.string().uuid() }), data);
+  const { [removeReasonInput(personId)]: reason } = parseForm(z.object({ [removeReasonInput(personId)]: z.string().max(5000) }), data);
+  const removed = await removeAssignment(deps.app, { managerId: actorIdOf(context), packageId, personId, reason: String(reason) });
+  const notice = t(localeOf(context.activity.locale), 'manage.removed', { package: removed.request.packageName, person: removed.request.requester.displayName });
+  await manageAssignmentsAction(deps.app, context, data, notice);
+  afterResponse(context, () => deps.effects.kick(removed.request.id));
 }
 
 export async function manageFailuresAction(ctx: AppContext, context: TurnContext, data: unknown): Promise<void> {
@@ -68,7 +101,11 @@ function actorIdOf(context: TurnContext): string {
 }
 
 function packageIdOf(data: unknown): string {
-  const parsed = packageRefSchema.safeParse(data ?? {});
+  return parseForm(packageRefSchema, data).packageId;
+}
+
+function parseForm<T>(schema: z.ZodType<T>, data: unknown): T {
+  const parsed = schema.safeParse(data ?? {});
   if (!parsed.success) throw new ValidationError('error.badAction');
-  return parsed.data.packageId;
+  return parsed.data;
 }

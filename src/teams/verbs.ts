@@ -21,6 +21,9 @@ export const VERBS = {
   manageRequests: 'manage.requests',
   manageAssignments: 'manage.assignments',
   manageFailures: 'manage.failures',
+  /** A manager assigns a package directly, or removes a person's assignment (Entra's New assignment / Remove). */
+  manageAssign: 'manage.assign',
+  manageRemove: 'manage.remove',
   /** Universal Actions `refresh`: Teams asks for the viewer's own version of an approval card. */
   refreshCard: 'card.refresh',
 } as const;

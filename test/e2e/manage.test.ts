@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cardActions, cardOf, cardText } from '../support/fakeConnector';
+import { CRM_USERS } from '../support/demoTenant';
 import { personalConversationId, type TeamsUser } from '../support/teamsClient';
 import { PEOPLE, requireLastCardTo, startE2eBot, type E2eBot } from './support';
 
@@ -76,5 +77,41 @@ describe('e2e: manage', function () {
     assert.equal(unknown.statusCode, 404);
     const malformed = await click(patti, 'manage.assignments', { packageId: 42 });
     assert.equal(malformed.statusCode, 400);
+  });
+
+  it('assigns a package directly (no approval, audited) and removes the assignment, asking first', async () => {
+    const { patti, lee, isaiah } = PEOPLE;
+    const member = (person: TeamsUser) => bot.graph.store.getGroup(CRM_USERS).members.has(person.aadObjectId.toLowerCase());
+    await bot.teams.say(patti, 'manage');
+    const packages = cardOf(requireLastCardTo(bot, patti));
+    const assign = cardActions(packages).find((a) => a.verb === 'manage.assign' && a.data?.packageId === 'crm-users');
+    assert.ok(assign?.data, 'the Assign button sits inside the ShowCard of CRM users');
+    const form = (person: TeamsUser, reason: string) => ({ ...assign.data, 'assignPerson-crm-users': person.aadObjectId, 'assignPolicy-crm-users': 'employees', 'assignReason-crm-users': reason });
+
+    const noReason = await click(patti, 'manage.assign', form(lee, '  '));
+    assert.equal(noReason.statusCode, 400);
+    assert.match(String(noReason.message), /Give a reason/);
+
+    const assigned = await click(patti, 'manage.assign', form(lee, 'Covers for Adele during her leave'));
+    assert.equal(assigned.statusCode, 200, assigned.message);
+    assert.match(cardText(assigned.value), /CRM users is assigned to Lee Gu; delivery is under way\./);
+    await bot.settle();
+    assert.match(cardText(cardOf(requireLastCardTo(bot, lee))), /You now have access to CRM users/);
+    assert.ok(member(lee), 'no approval: Lee is in CRM Users');
+    const again = await click(patti, 'manage.assign', form(lee, 'twice'));
+    assert.equal(again.statusCode, 409, 'one assignment per person and package');
+
+    const assignments = await click(patti, 'manage.assignments', { packageId: 'crm-users' });
+    const remove = cardActions(assignments.value).find((a) => a.verb === 'manage.remove' && a.data?.personId === lee.aadObjectId.toLowerCase());
+    assert.ok(remove?.data, 'Remove asks first: its button is inside a ShowCard');
+    assert.ok(!cardActions(assignments.value).some((a) => a.verb === 'manage.remove' && a.data?.personId === isaiah.aadObjectId.toLowerCase()), 'only held assignments can be removed');
+    const removed = await click(patti, 'manage.remove', { ...remove.data, [`removeReason-${lee.aadObjectId.toLowerCase()}`]: 'Adele is back' });
+    assert.equal(removed.statusCode, 200, removed.message);
+    assert.match(cardText(removed.value), /Lee Gu's access to CRM users is being removed\./);
+    await bot.settle();
+    assert.match(cardText(cardOf(requireLastCardTo(bot, lee))), /Your access to CRM users has ended/);
+    assert.equal(member(lee), false);
+    const after = await click(patti, 'manage.assignments', { packageId: 'crm-users' });
+    assert.match(cardText(after.value), /Lee Gu\nRemoved · since /);
   });
 });

@@ -125,8 +125,8 @@ const SCENARIOS: Array<{ name: string; template: TemplateName; render: (locale: 
     render: (l) =>
       renderManagedPackages(
         [
-          { packageId: 'crm-users', packageName: 'CRM users', catalogName: 'Sales', pending: 2, failed: 1, active: 14 },
-          { packageId: 'sales-team', packageName: 'Sales team', catalogName: 'Sales', pending: 0, failed: 0, active: 3 },
+          { packageId: 'crm-users', packageName: 'CRM users', catalogName: 'Sales', pending: 2, failed: 1, active: 14, policies: [{ id: 'employees', displayName: 'Employees' }, { id: 'contractors', displayName: 'Contractors' }] },
+          { packageId: 'sales-team', packageName: 'Sales team', catalogName: 'Sales', pending: 0, failed: 0, active: 3, policies: [{ id: 'members', displayName: 'Members' }] },
         ],
         l,
       ),
@@ -294,8 +294,14 @@ describe('Adaptive Card templates', () => {
 
         it('parses with the adaptivecards SDK at schema 1.5 without problems', () => {
           const report = parseCard(card);
-          assert.deepEqual(report.parseEvents, []);
-          assert.deepEqual(report.validationEvents, []);
+          // Teams' people picker (`choices.data` with Data.Query graph.microsoft.com/users on an Input.ChoiceSet) is a
+          // Teams extension its docs give for 1.2+ cards (learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/people-picker);
+          // the SDK knows it only from schema 1.6 on, and takes its empty static `choices` for a mistake. Those two
+          // reports are the only ones allowed.
+          const peoplePicker = (event: unknown) =>
+            /^(Property "choices\.data" is supported in version 1\.6|An Input\.ChoiceSet must have at least one choice defined)/.test(String((event as { message?: string }).message ?? event));
+          assert.deepEqual(report.parseEvents.filter((event) => !peoplePicker(event)), []);
+          assert.deepEqual(report.validationEvents.filter((event) => !peoplePicker(event)), []);
         });
 
         it('declares version 1.5 or lower', () => {
@@ -315,7 +321,7 @@ describe('Adaptive Card templates', () => {
             assert.ok(VERB_VALUES.includes(action.verb as string), `verb ${String(action.verb)}`);
             // A request (with the version shown; `inbox`: clicked on the `approvals` card), a package, or nothing.
             const keys = Object.keys((action.data ?? {}) as Json).filter((key) => key !== 'inbox').sort();
-            assert.ok([[], ['packageId'], ['requestId', 'version']].some((ids) => JSON.stringify(ids) === JSON.stringify(keys)), keys.join(', '));
+            assert.ok([[], ['packageId'], ['packageId', 'personId'], ['requestId', 'version']].some((ids) => JSON.stringify(ids) === JSON.stringify(keys)), keys.join(', '));
           }
         });
 
