@@ -4,7 +4,7 @@
  * deliveries. Every read checks the reader's rights against the catalog again (card data is untrusted).
  */
 import type { PackageEntry } from '../catalog/types';
-import type { Assignment } from '../domain/assignment';
+import { assignmentOf, type Assignment } from '../domain/assignment';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { releaseAccess } from '../domain/expiry';
 import { PENDING_STATES, type PackageRequestRow } from '../domain/packageIndex';
@@ -54,11 +54,20 @@ export async function packageRequests(ctx: AppContext, actorId: string, packageI
   return { entry, rows: rows.sort((a, b) => b.submittedAt.localeCompare(a.submittedAt)) };
 }
 
-/** The package's assignments: those holding access first, then the ended ones, each group newest first. */
-export async function packageAssignments(ctx: AppContext, actorId: string, packageId: string): Promise<{ entry: PackageEntry; assignments: Assignment[] }> {
+/**
+ * The package's assignments: those holding access first, then the ended ones, each group newest first. `changed`:
+ * a request the reader just committed, whose assignment the index may not show yet (its sync runs after the answer).
+ */
+export async function packageAssignments(
+  ctx: AppContext,
+  actorId: string,
+  packageId: string,
+  changed?: AccessRequest,
+): Promise<{ entry: PackageEntry; assignments: Assignment[] }> {
   const entry = managedEntry(ctx, actorId, packageId);
   const rank = (a: Assignment) => (ACTIVE.includes(a.state) ? 0 : 1);
-  const assignments = await ctx.packages.assignments(packageId);
+  const current = changed && assignmentOf(changed);
+  const assignments = (await ctx.packages.assignments(packageId)).map((a) => (current && a.personId === current.personId ? current : a));
   return { entry, assignments: assignments.sort((a, b) => rank(a) - rank(b) || (b.startedAt ?? '').localeCompare(a.startedAt ?? '')) };
 }
 

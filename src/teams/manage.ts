@@ -6,6 +6,7 @@
 import { MessageFactory, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { AppContext } from '../app/context';
+import type { AccessRequest } from '../domain/request';
 import type { EffectRunner } from '../app/effectRunner';
 import { assignDirectly, managedPackages, packageAssignments, packageFailures, packageRequests, removeAssignment } from '../app/manage';
 import { ForbiddenError, ValidationError } from '../domain/errors';
@@ -56,8 +57,8 @@ export async function manageRequestsAction(ctx: AppContext, context: TurnContext
   await sendCard(context, renderPackageRequests(entry.accessPackage.displayName, rows, localeOf(context.activity.locale), { timeZone: timeZoneOf(context.activity) }));
 }
 
-export async function manageAssignmentsAction(ctx: AppContext, context: TurnContext, data: unknown, notice?: string): Promise<void> {
-  const { entry, assignments } = await packageAssignments(ctx, actorIdOf(context), packageIdOf(data));
+export async function manageAssignmentsAction(ctx: AppContext, context: TurnContext, data: unknown, removed?: AccessRequest, notice?: string): Promise<void> {
+  const { entry, assignments } = await packageAssignments(ctx, actorIdOf(context), packageIdOf(data), removed);
   const locale = localeOf(context.activity.locale);
   await sendCard(context, renderPackageAssignments(entry.accessPackage.displayName, assignments, locale, { timeZone: timeZoneOf(context.activity), notice }));
 }
@@ -85,7 +86,7 @@ export async function manageRemoveAction(deps: { app: AppContext; effects: Effec
   const { [removeReasonInput(personId)]: reason } = parseForm(z.object({ [removeReasonInput(personId)]: z.string().max(5000) }), data);
   const removed = await removeAssignment(deps.app, { managerId: actorIdOf(context), packageId, personId, reason: String(reason) });
   const notice = t(localeOf(context.activity.locale), 'manage.removed', { package: removed.request.packageName, person: removed.request.requester.displayName });
-  await manageAssignmentsAction(deps.app, context, data, notice);
+  await manageAssignmentsAction(deps.app, context, data, removed.request, notice);
   afterResponse(context, () => deps.effects.kick(removed.request.id));
 }
 

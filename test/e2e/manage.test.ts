@@ -107,7 +107,8 @@ describe('e2e: manage', function () {
     assert.ok(!cardActions(assignments.value).some((a) => a.verb === 'manage.remove' && a.data?.personId === isaiah.aadObjectId.toLowerCase()), 'only held assignments can be removed');
     const removed = await click(patti, 'manage.remove', { ...remove.data, [`removeReason-${lee.aadObjectId.toLowerCase()}`]: 'Adele is back' });
     assert.equal(removed.statusCode, 200, removed.message);
-    assert.match(cardText(removed.value), /Lee Gu's access to CRM users is being removed\./);
+    assert.match(cardText(removed.value), /Lee Gu's access to CRM users is being removed\.\nLee Gu\nBeing removed · since /);
+    assert.ok(!cardActions(removed.value).some((a) => a.verb === 'manage.remove'), 'nothing left to remove');
     await bot.settle();
     assert.match(cardText(cardOf(requireLastCardTo(bot, lee))), /Your access to CRM users has ended/);
     assert.equal(member(lee), false);

@@ -209,6 +209,7 @@ export const en = {
   'manage.assignmentsTitle': '{package}: assignments',
   'manage.assignmentLine': '{state} · since {since} · until {until}',
   'manage.noEnd': 'no end date',
+  'manage.beingRemoved': 'Being removed',
   'manage.assign': 'Assign…',
   'manage.assignSentence': 'Give someone {package} now, without approval, under the policy you pick (its end date applies). Your name and reason are kept in the audit trail, and they are told once it is delivered.',
   'manage.assignConfirm': 'Assign',

@@ -207,6 +207,7 @@ export const ja: Record<MessageKey, string> = {
   'manage.assignmentsTitle': '{package}: 割り当て',
   'manage.assignmentLine': '{state} · 開始 {since} · 終了 {until}',
   'manage.noEnd': '終了日なし',
+  'manage.beingRemoved': '削除中',
   'manage.assign': '割り当て…',
   'manage.assignSentence': '選択したポリシーで {package} を承認なしで今すぐ割り当てます (ポリシーの終了日が適用されます)。あなたの名前と理由は監査証跡に記録され、配信されると相手に通知されます。',
   'manage.assignConfirm': '割り当てる',

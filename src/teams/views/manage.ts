@@ -126,7 +126,7 @@ export function renderPackageAssignments(
       rows: assignments.map((a) => ({
         name: a.personName,
         details: t(locale, 'manage.assignmentLine', {
-          state: t(locale, `assignment.${a.state}`),
+          state: a.removalStartedAt && isActive(a) ? t(locale, 'manage.beingRemoved') : t(locale, `assignment.${a.state}`),
           since: a.startedAt ? formatDate(a.startedAt, locale, options.timeZone) : '—',
           until: a.endsAt ? formatDate(a.endsAt, locale, options.timeZone) : t(locale, 'manage.noEnd'),
         }),
@@ -188,9 +188,13 @@ function assignForm(p: ManagedPackageView, locale: Locale): Form {
   };
 }
 
+function isActive(a: Assignment): boolean {
+  return a.state === 'delivered' || a.state === 'partiallyDelivered';
+}
+
 /** Held, and not being removed already: a manager may end it. */
 function isRemovable(a: Assignment): boolean {
-  return (a.state === 'delivered' || a.state === 'partiallyDelivered') && !a.removalStartedAt;
+  return isActive(a) && !a.removalStartedAt;
 }
 
 function removeForm(a: Assignment, packageName: string, locale: Locale): Form {
