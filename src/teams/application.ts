@@ -27,6 +27,7 @@ import { showCancelList, showChannelHelp, showFailedRequests, showHelp, showMyRe
 import type { ConversationRecorder } from './conversationRecorder';
 import { localeOf } from './i18n';
 import { sendError, sendFailure } from './invokeResponses';
+import { parseNoData } from './payloads';
 import { VERBS, type Verb } from './verbs';
 
 export interface BotApplicationOptions {
@@ -43,6 +44,14 @@ const CARD_ACTION_INVOKE = 'adaptiveCard/action';
 
 type CardActionHandler = (deps: CardActionDeps, context: TurnContext, data: unknown) => Promise<void>;
 
+/** A handler for a button that carries nothing: other data is refused like any malformed card data. */
+function withoutData(handler: CardActionHandler): CardActionHandler {
+  return (deps, context, data) => {
+    parseNoData(data);
+    return handler(deps, context, data);
+  };
+}
+
 /** Every verb a card can carry, and its handler: a verb without a route does not compile. */
 export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.submitRequest]: submitRequestAction,
@@ -55,9 +64,9 @@ export const CARD_ACTIONS: Readonly<Record<Verb, CardActionHandler>> = {
   [VERBS.refreshCard]: refreshCardAction,
   [VERBS.reprocess]: reprocessAction,
   [VERBS.history]: historyAction,
-  [VERBS.approvals]: (deps, context) => approvalsWaitingAction(deps.app, context),
-  [VERBS.approvalsDecided]: (deps, context) => approvalsDecidedAction(deps.app, context),
-  [VERBS.manage]: (deps, context) => managePackagesAction(deps.app, context),
+  [VERBS.approvals]: withoutData((deps, context) => approvalsWaitingAction(deps.app, context)),
+  [VERBS.approvalsDecided]: withoutData((deps, context) => approvalsDecidedAction(deps.app, context)),
+  [VERBS.manage]: withoutData((deps, context) => managePackagesAction(deps.app, context)),
   [VERBS.manageRequests]: (deps, context, data) => manageRequestsAction(deps.app, context, data),
   [VERBS.manageAssignments]: (deps, context, data) => manageAssignmentsAction(deps.app, context, data),
   [VERBS.manageFailures]: (deps, context, data) => manageFailuresAction(deps.app, context, data),

@@ -73,6 +73,11 @@ export function parseReprocessPayload(data: unknown): string[] {
   return ids;
 }
 
+/** A button that carries nothing (its verb says it all): no data, or an object (Teams adds the card's inputs). */
+export function parseNoData(data: unknown): void {
+  parse(z.union([z.undefined(), z.null(), z.record(z.string(), z.unknown())]), data);
+}
+
 export const parseRequestRef = (data: unknown): z.infer<typeof requestRefSchema> => parse(requestRefSchema, data);
 
 /**

@@ -152,10 +152,26 @@ function mayBeLegitimate(a: Activity, seeded: Seeded[]): boolean {
       return !!target && target.requester.aadObjectId === actor && parses(parseRequestRef, data);
     case VERBS.reprocess:
       return !!target && MANAGERS.has(actor);
+    case VERBS.manageAssign:
+    case VERBS.manageRemove:
+      return MANAGERS.has(actor);
     default:
       return false;
   }
 }
+
+/** Verbs that only read (one's own inbox, a manager's lists, a request's history) or answer per id (Reprocess). */
+const READING_VERBS = new Set<unknown>([
+  VERBS.refreshCard,
+  VERBS.history,
+  VERBS.reprocess,
+  VERBS.approvals,
+  VERBS.approvalsDecided,
+  VERBS.manage,
+  VERBS.manageRequests,
+  VERBS.manageAssignments,
+  VERBS.manageFailures,
+]);
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
@@ -168,7 +184,7 @@ const isClientError = (status: unknown) => typeof status === 'number' && status 
 
 /**
  * A hostile invoke is refused: HTTP 4xx (refused before the turn), or HTTP 200 with an invoke statusCode 4xx.
- * Two answers are not refusals and are right: only reading verbs (refresh, history) and Reprocess (its card lists
+ * Two answers are not refusals and are right: only reading verbs (refresh, history, the inbox, `manage`'s lists) and Reprocess (its card lists
  * each id's refusal) may answer with a card; and a mutated `type` makes it another kind of activity, which the Bot
  * Framework acknowledges with a bare 200.
  */
@@ -181,7 +197,7 @@ function assertRefused(activity: Activity, status: number, body: unknown, what: 
     return;
   }
   const verb = (activity.value as { action?: { verb?: unknown } } | undefined)?.action?.verb;
-  const reading = verb === VERBS.refreshCard || verb === VERBS.history || verb === VERBS.reprocess;
+  const reading = READING_VERBS.has(verb);
   assert.ok(status === 200 && statusCode === 200 && type === CARD && reading, `${answer} instead of a 4xx for ${what()}`);
 }
 
